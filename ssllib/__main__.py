@@ -1,0 +1,87 @@
+"""Command line: `python -m ssllib list | show <experiment> | run <experiment> [options]`.
+
+    python -m ssllib run table2 --profile cpu --variant simsiam --seed 0 --set epochs=3
+Every bad value is one line on stderr naming it and the allowed values, and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import PROFILES, ConfigError
+from .data import DataError
+from .experiments import EXPERIMENTS, get_experiment, make_config, run_experiment
+from .results import CacheError, entry_path, read_entry
+
+
+def parse_sets(pairs):
+    out = {}
+    for p in pairs or []:
+        if "=" not in p:
+            raise ConfigError(f"bad --set {p!r}: expected key=value")
+        k, v = p.split("=", 1)
+        out[k] = v
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ssllib", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="experiments, their variants, and the profiles")
+    show = sub.add_parser("show", help="the cached results of an experiment")
+    run = sub.add_parser("run", help="train (or load from the cache) an experiment")
+    for p in (show, run):
+        p.add_argument("experiment")
+        p.add_argument("--profile", default="cpu")
+        p.add_argument("--variant", action="append", help="repeatable; default: all")
+        p.add_argument("--seed", type=int, action="append", help="repeatable; default: 0")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override")
+    run.add_argument("--force", action="store_true", help="retrain even if cached")
+    run.add_argument("--device", default="auto")
+    run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
+    run.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "list":
+            for name, exp in EXPERIMENTS.items():
+                print(f"{name}: {exp.title}\n  variants: {', '.join(exp.variants)}")
+            print(f"profiles: {', '.join(PROFILES)}")
+            return 0
+        get_experiment(args.experiment)
+        if args.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
+        overrides = parse_sets(args.set)
+        variants = args.variant or list(EXPERIMENTS[args.experiment].variants)
+        seeds = args.seed or [0]
+        if args.cmd == "show":
+            for v in variants:
+                for s in seeds:
+                    path = entry_path(make_config(args.experiment, v, args.profile, s, **overrides),
+                                      args.profile)
+                    if not path.exists():
+                        print(f"{v} seed {s}: not cached ({path})")
+                        continue
+                    r = read_entry(path)
+                    m = {k: r["metrics"][k] for k in ("linear_acc", "knn_acc", "z_std_sqrt_d", "m_o",
+                                                       "m_r", "collapsed")}
+                    print(f"{v} seed {s}: {json.dumps(m)}  [{path.name}]")
+            return 0
+        for cfg_variant in variants:  # validate everything before the first long run
+            for s in seeds:
+                make_config(args.experiment, cfg_variant, args.profile, s, **overrides)
+        records = run_experiment(args.experiment, args.profile, seeds=seeds, variants=variants,
+                                 overrides=overrides, force=args.force, device=args.device,
+                                 data_dir=args.data_dir, progress=not args.no_progress)
+        for r in records:
+            print(f"{r['variant']} seed {r['seed']}: linear {r['metrics']['linear_acc']:.2f}% "
+                  f"knn {r['metrics']['knn_acc']:.2f}% m_r {r['metrics']['m_r']:.3f} "
+                  f"collapsed={r['metrics']['collapsed']}")
+        return 0
+    except (ConfigError, DataError, CacheError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

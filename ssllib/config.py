@@ -1,0 +1,157 @@
+"""Plain-data experiment configuration and the four profiles.
+
+A `Config` holds every hyper-parameter of one training run.  Its defaults are the paper's
+Appendix A.1 settings (solo-learn defaults); a *profile* only scales them (width, batch, epochs,
+data subset), it never changes which code runs.  An experiment's *variant* (loss, predictor, ...)
+is applied on top of the profile, and the user's `--set key=value` overrides come last.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+
+
+class ConfigError(ValueError):
+    """A bad parameter: the message is one line naming the bad value and the allowed ones."""
+
+
+@dataclass(frozen=True)
+class Config:
+    # what is trained
+    experiment: str = "table2"
+    variant: str = "simsiam"
+    loss: str = "simsiam"
+    predictor: str = "mlp"
+    # data
+    dataset: str = "cifar10"
+    train_subset: int = 0            # 0 = the whole training set
+    n_views: int = 2
+    # architecture (A.1: ResNet-18, projector 2048-2048-2048, predictor 2048-512-2048)
+    encoder: str = "resnet18"
+    width: int = 64                  # channels of the first stage; 64 is the standard ResNet-18
+    proj_hidden: int = 2048
+    proj_dim: int = 2048
+    pred_hidden: int = 512
+    # optimisation (A.1)
+    batch_size: int = 256
+    epochs: float = 1000.0
+    warmup_epochs: float = 10.0
+    base_lr: float = 0.5             # lr = base_lr * batch_size / 256
+    weight_decay: float = 1e-5
+    momentum: float = 0.9
+    predictor_fixed_lr: bool = True  # "learning rate of predictor is fixed (not cosine decay)"
+    probe_lr: float = 0.1            # online linear probe (A.1)
+    # evaluation
+    eval_train_size: int = 0         # images of the training set used as kNN bank / probe train (0 = all)
+    eval_test_size: int = 0          # images of the test set used for evaluation (0 = all)
+    knn_k: int = 200
+    # bookkeeping (part of the hash: a different seed is a different result)
+    seed: int = 0
+    log_every: int = 10
+    ckpt_every: int = 50
+    # variant-specific options, e.g. {"momentum": 0.8} for a moving-average target
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **overrides) -> "Config":
+        return replace_checked(self, overrides)
+
+
+# Keys that do not change what is computed: excluded from the hash so that e.g. a different
+# logging cadence still finds the cached result.
+NON_SEMANTIC = ("log_every", "ckpt_every")
+# Fields added after results were first committed, with a default that keeps the old behaviour:
+# left out of the hash while at that default, so adding a field never orphans the cache.
+LATE_FIELDS: dict = {}
+
+PROFILES: dict[str, dict] = {
+    # seconds per run: the plumbing, not the science
+    "smoke": dict(width=4, proj_hidden=64, proj_dim=64, pred_hidden=16, batch_size=32,
+                  train_subset=256, epochs=1.0, warmup_epochs=0.0, eval_train_size=256,
+                  eval_test_size=256, knn_k=20, log_every=2, ckpt_every=4),
+    # the committed results the book shows: <= ~20 min a run on 2 CPU cores
+    "cpu": dict(width=16, proj_hidden=512, proj_dim=512, pred_hidden=128, batch_size=256,
+                epochs=1.5, warmup_epochs=0.1, eval_train_size=10000, eval_test_size=10000,
+                log_every=5, ckpt_every=25),
+    # full-width ResNet-18 in minutes on one H100
+    "gpu": dict(batch_size=512, epochs=100.0, warmup_epochs=5.0, log_every=20, ckpt_every=500),
+    # Appendix A.1 as written
+    "paper": dict(),
+}
+
+
+def _allowed(names) -> str:
+    return ", ".join(sorted(names))
+
+
+def _coerce(name: str, value, default):
+    """Turn a `--set` string into the type of the field's default."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes"):
+                return True
+            if value.lower() in ("0", "false", "no"):
+                return False
+            raise ValueError(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, dict):
+            return json.loads(value)
+    except ValueError:
+        raise ConfigError(f"bad value {value!r} for {name}: expected {type(default).__name__}") from None
+    return value
+
+
+def replace_checked(cfg: Config, overrides: dict) -> Config:
+    names = {f.name: f for f in fields(Config)}
+    clean = {}
+    for key, value in overrides.items():
+        if key not in names:
+            raise ConfigError(f"unknown config key {key!r}; allowed: {_allowed(names)}")
+        clean[key] = _coerce(key, value, getattr(cfg, key))
+    out = dataclasses.replace(cfg, **clean)
+    validate(out)
+    return out
+
+
+def validate(cfg: Config) -> None:
+    from . import data, losses, models  # registries live next to what they register
+
+    checks = [("loss", cfg.loss, losses.LOSSES), ("predictor", cfg.predictor, models.PREDICTORS),
+              ("encoder", cfg.encoder, models.ENCODERS), ("dataset", cfg.dataset, data.DATASETS)]
+    for what, value, registry in checks:
+        if value not in registry:
+            raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
+    positive = ("width", "proj_hidden", "proj_dim", "pred_hidden", "batch_size", "knn_k", "log_every",
+                "ckpt_every")
+    for name in positive:
+        if getattr(cfg, name) <= 0:
+            raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: must be > 0")
+    for name in ("epochs", "warmup_epochs", "train_subset", "eval_train_size", "eval_test_size",
+                 "base_lr", "weight_decay"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: must be >= 0")
+    if cfg.n_views < 2:
+        raise ConfigError(f"bad value {cfg.n_views!r} for n_views: must be >= 2")
+
+
+def profile_config(profile: str, **overrides) -> Config:
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; allowed: {_allowed(PROFILES)}")
+    return replace_checked(Config(), {**PROFILES[profile], **overrides})
+
+
+def config_hash(cfg: Config) -> str:
+    """sha256 of the canonical JSON of every semantic field: the cache key."""
+    d = {k: v for k, v in cfg.to_dict().items()
+         if k not in NON_SEMANTIC and not (k in LATE_FIELDS and v == LATE_FIELDS[k])}
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,167 @@
+"""Datasets as in-memory uint8 tensors, with their provenance.
+
+Where the images come from, in order:
+1. CIFAR-10 from the offline archive `cifar10-jpeg.tar.xz` (JPEG quality 75, ImageFolder layout),
+   found through `$SSLLIB_DATA_DIR`, `--data-dir`, or `../shared/data` beside the repository.
+   Its sha256 is checked, and it is decoded once into a cache file under `$SSLLIB_CACHE`
+   (default `~/.cache/ssllib`); nothing decoded from it is ever written into the repository.
+2. torchvision's CIFAR-10 / CIFAR-100 download (needs a network) into `$SSLLIB_CACHE/torchvision`.
+3. Otherwise: one clear error saying both ways failed.
+`synthetic` is a tiny random dataset for the tests only.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ARCHIVE = "cifar10-jpeg.tar.xz"
+ARCHIVE_SHA256 = "d7e5cf3d40e6038bc96c4efbb6f4611aaa7a8584d3140fb954bab4d5aebcba32"
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                   "truck")
+DATASETS = ("cifar10", "cifar100", "synthetic")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataError(RuntimeError):
+    pass
+
+
+@dataclass
+class Dataset:
+    train_x: torch.Tensor   # (N, 3, 32, 32) uint8
+    train_y: torch.Tensor   # (N,) int64
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    num_classes: int
+    source: str             # human-readable: where the pixels came from, and caveats
+    sha256: str             # checksum of the source file(s)
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("SSLLIB_CACHE", Path.home() / ".cache" / "ssllib"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def find_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The folder holding the offline archive, or None."""
+    candidates = [data_dir, os.environ.get("SSLLIB_DATA_DIR"), REPO_ROOT / "data",
+                  REPO_ROOT.parent / "shared" / "data"]
+    for c in candidates:
+        if c and (Path(c) / ARCHIVE).is_file():
+            return Path(c)
+    return None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _decode_archive(archive: Path) -> dict:
+    """Decode every JPEG of the archive (well under a minute for 60,000 images)."""
+    from PIL import Image
+
+    index = {c: i for i, c in enumerate(CIFAR10_CLASSES)}
+    split = {"train": ([], []), "test": ([], [])}
+    with tarfile.open(archive, "r:xz") as tar:
+        for member in tar:
+            parts = Path(member.name).parts
+            if not member.isfile() or not member.name.endswith(".jpg") or len(parts) < 3:
+                continue
+            which, cls = parts[-3], parts[-2]
+            if which not in split or cls not in index:
+                continue
+            img = Image.open(io.BytesIO(tar.extractfile(member).read())).convert("RGB")
+            split[which][0].append((member.name, np.asarray(img, dtype=np.uint8)))
+            split[which][1].append(index[cls])
+    out = {}
+    for which, (imgs, labels) in split.items():
+        order = sorted(range(len(imgs)), key=lambda i: imgs[i][0])  # deterministic order
+        x = np.stack([imgs[i][1] for i in order]).transpose(0, 3, 1, 2)
+        out[f"{which}_x"] = torch.from_numpy(np.ascontiguousarray(x))
+        out[f"{which}_y"] = torch.tensor([labels[i] for i in order], dtype=torch.int64)
+    if len(out["train_y"]) != 50000 or len(out["test_y"]) != 10000:
+        raise DataError(f"{archive}: expected 50000/10000 images, found "
+                        f"{len(out['train_y'])}/{len(out['test_y'])}")
+    return out
+
+
+def load_offline_cifar10(data_dir: Path) -> Dataset:
+    archive = data_dir / ARCHIVE
+    digest = sha256_file(archive)
+    if digest != ARCHIVE_SHA256:
+        raise DataError(f"{archive}: sha256 {digest} does not match the expected {ARCHIVE_SHA256}")
+    cached = cache_dir() / f"cifar10-jpeg-{digest[:12]}.pt"
+    if cached.is_file():
+        try:
+            t = torch.load(cached, weights_only=True)
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            t = None
+        if t is not None and set(t) == {"train_x", "train_y", "test_x", "test_y"}:
+            return Dataset(**t, num_classes=10, sha256=digest,
+                           source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
+    t = _decode_archive(archive)
+    atomic_torch_save(t, cached)
+    return Dataset(**t, num_classes=10, sha256=digest,
+                   source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
+
+
+def load_torchvision(name: str) -> Dataset:
+    import torchvision
+
+    cls = {"cifar10": torchvision.datasets.CIFAR10, "cifar100": torchvision.datasets.CIFAR100}[name]
+    root = cache_dir() / "torchvision"
+    try:
+        tr, te = cls(root, train=True, download=True), cls(root, train=False, download=True)
+    except Exception as e:  # no network, no archive
+        raise DataError(f"dataset {name!r}: no offline archive ({ARCHIVE} in $SSLLIB_DATA_DIR or "
+                        f"../shared/data) and the torchvision download failed: {e}") from None
+    def to_t(ds):
+        return (torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
+                torch.tensor(ds.targets, dtype=torch.int64))
+    (trx, try_), (tex, tey) = to_t(tr), to_t(te)
+    files = sorted(p for p in root.rglob("*.tar.gz"))
+    digest = sha256_file(files[0]) if files else "unknown"
+    return Dataset(trx, try_, tex, tey, num_classes=len(tr.classes), sha256=digest,
+                   source=f"{name.upper()}, official torchvision download")
+
+
+def synthetic(n_train: int = 512, n_test: int = 256, num_classes: int = 10, seed: int = 0) -> Dataset:
+    """Random class-dependent colour blobs: for tests only, never for reported results."""
+    g = torch.Generator().manual_seed(seed)
+    def make(n):
+        y = torch.randint(0, num_classes, (n,), generator=g)
+        base = (y.float()[:, None, None, None] / num_classes * 255)
+        noise = torch.rand(n, 3, 32, 32, generator=g) * 80
+        return (base * 0.7 + noise).clamp(0, 255).to(torch.uint8), y
+    (trx, try_), (tex, tey) = make(n_train), make(n_test)
+    return Dataset(trx, try_, tex, tey, num_classes, source="synthetic (tests only)", sha256="none")
+
+
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset:
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
+    if name == "synthetic":
+        return synthetic()
+    if name == "cifar10":
+        found = find_data_dir(data_dir)
+        if found is not None:
+            return load_offline_cifar10(found)
+    return load_torchvision(name)

@@ -1,0 +1,66 @@
+"""The paper's vector decomposition (Section 3.1) and collapse indicators.
+
+For a batch of representations z (n, d), with Z = z / ||z||:
+    centre    o_z = (1/M) sum_m Z_m                  (batch approximation of E[Z])
+    residual  r   = Z - o_z                          so that Z = o_z + r
+    m_o = ||o_z|| / mean ||Z||,  m_r = mean ||r|| / mean ||Z||    (||Z|| = 1 after normalisation)
+    z_std = mean over dimensions of the per-dimension std of Z   (Chen & He's collapse indicator:
+            about 1/sqrt(d) when healthy, 0 when collapsed)
+    covariance = sum of squared off-diagonal covariance of Z / d  (Algorithm 5)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# A run counts as collapsed when the residual is under a tenth of the representation: every
+# output then lies in a narrow cone around the centre o_z (m_o -> 1, m_r -> 0, Section 3.1).
+COLLAPSE_M_R = 0.1
+
+
+def decompose(z: torch.Tensor, normalize: bool = True):
+    """Returns (centre o_z of shape (d,), residual r of shape (n, d)) of the l2-normalised z."""
+    Z = F.normalize(z, dim=1) if normalize else z
+    centre = Z.mean(0)
+    return centre, Z - centre
+
+
+def m_o(z: torch.Tensor) -> torch.Tensor:
+    Z = F.normalize(z, dim=1)
+    centre, _ = decompose(Z, normalize=False)
+    return centre.norm() / Z.norm(dim=1).mean()
+
+
+def m_r(z: torch.Tensor) -> torch.Tensor:
+    Z = F.normalize(z, dim=1)
+    _, residual = decompose(Z, normalize=False)
+    return residual.norm(dim=1).mean() / Z.norm(dim=1).mean()
+
+
+def z_std(z: torch.Tensor) -> torch.Tensor:
+    return F.normalize(z, dim=1).std(0).mean()
+
+
+def covariance(z: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """Algorithm 5: sum of squared off-diagonal entries of the batch covariance, divided by d."""
+    Z = F.normalize(z, dim=1) if normalize else z
+    n, d = Z.shape
+    Z = Z - Z.mean(0)
+    cov = Z.T @ Z / (n - 1)
+    off = cov - torch.diag(torch.diagonal(cov))
+    return off.pow(2).sum() / d
+
+
+@torch.no_grad()
+def decomposition_metrics(z: torch.Tensor) -> dict:
+    z = z.float()
+    d = z.shape[1]
+    s = z_std(z).item()
+    return {"z_std": s, "z_std_sqrt_d": s * math.sqrt(d), "m_o": m_o(z).item(), "m_r": m_r(z).item(),
+            "covariance": covariance(z).item()}
+
+
+def is_collapsed(m_r_value: float) -> bool:
+    return bool(m_r_value < COLLAPSE_M_R)

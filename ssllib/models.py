@@ -1,0 +1,107 @@
+"""Encoders, projector and predictors, each registered by name (timm-style registries).
+
+Appendix A.1: backbone ResNet-18 (CIFAR variant: 3x3 stem, no max-pool); projector
+FC+BN+ReLU+FC+BN+ReLU+FC+BN; predictor FC+BN+ReLU+FC with a bottleneck (2048-512-2048).
+The SimSiam model itself (`SiameseNet`) is one small module, like simsiam/builder.py: it returns
+the backbone features and the projections z of every view; where the predictor is applied, and
+where the gradient stops, is the loss variant's business (`ssllib.losses`).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ENCODERS: dict = {}
+PREDICTORS: dict = {}
+
+
+def register(registry: dict, name: str):
+    def deco(fn):
+        registry[name] = fn
+        return fn
+    return deco
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
+                                          nn.BatchNorm2d(c_out))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """ResNet for 32x32 inputs: 3x3 stride-1 stem, no max-pool, stages of width w, 2w, 4w, 8w."""
+
+    def __init__(self, blocks=(2, 2, 2, 2), width: int = 64):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
+                                  nn.ReLU(inplace=True))
+        layers, c_in = [], width
+        for i, n in enumerate(blocks):
+            c_out = width * 2 ** i
+            for j in range(n):
+                layers.append(BasicBlock(c_in, c_out, stride=2 if (i > 0 and j == 0) else 1))
+                c_in = c_out
+        self.layers = nn.Sequential(*layers)
+        self.out_dim = c_in
+
+    def forward(self, x):
+        return torch.flatten(F.adaptive_avg_pool2d(self.layers(self.stem(x)), 1), 1)
+
+
+@register(ENCODERS, "resnet18")
+def resnet18(width: int = 64) -> CifarResNet:
+    return CifarResNet((2, 2, 2, 2), width)
+
+
+def projector(in_dim: int, hidden: int, out: int) -> nn.Sequential:
+    """A.1: FC1 + BN + ReLU + FC2 + BN + ReLU + FC3 + BN."""
+    return nn.Sequential(nn.Linear(in_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
+                         nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
+                         nn.Linear(hidden, out, bias=False), nn.BatchNorm1d(out))
+
+
+@register(PREDICTORS, "mlp")
+def mlp_predictor(dim: int, hidden: int) -> nn.Module:
+    """A.1 / SimSiam: FC1 + BN + ReLU + FC2, bottleneck `hidden` (2048-512-2048 in the paper)."""
+    return nn.Sequential(nn.Linear(dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
+                         nn.Linear(hidden, dim))
+
+
+@register(PREDICTORS, "none")
+def no_predictor(dim: int, hidden: int) -> nn.Module:
+    """Identity: the architectures without predictor (Naive Siamese, Fig. 2a)."""
+    return nn.Identity()
+
+
+class SiameseNet(nn.Module):
+    """backbone -> projector gives z (the paper's encoder f); predictor h maps z to p."""
+
+    def __init__(self, encoder: str, width: int, proj_hidden: int, proj_dim: int, predictor: str,
+                 pred_hidden: int):
+        super().__init__()
+        self.backbone = ENCODERS[encoder](width)
+        self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim)
+        self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden)
+
+    def forward(self, views: list[torch.Tensor]):
+        """Returns the backbone features of each view and the projections z of each view."""
+        feats = [self.backbone(v) for v in views]  # one pass per view, as simsiam/builder.py:
+        return feats, [self.projector(f) for f in feats]  # BN statistics are per view
+
+
+def build_model(cfg) -> SiameseNet:
+    return SiameseNet(cfg.encoder, cfg.width, cfg.proj_hidden, cfg.proj_dim, cfg.predictor,
+                      cfg.pred_hidden)

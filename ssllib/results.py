@@ -1,0 +1,128 @@
+"""The result cache: one JSON per full config, with provenance, and the curve beside it.
+
+    results/<profile>/<experiment>/<config-hash>.json        the record (DESIGN.md's keys)
+    results/<profile>/<experiment>/<config-hash>.curve.csv   metrics over training steps
+
+Both files are written to a temporary name and renamed, curve first, so the JSON's presence means
+the entry is complete.  Reading checks the record's keys, that its config hashes to its file
+name, and the curve's sha256: a corrupted or partial entry is reported and recomputed, never used.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from . import __version__
+from .config import Config, config_hash
+from .data import REPO_ROOT, cache_dir
+
+REQUIRED = ("experiment", "profile", "config", "metrics", "provenance")
+REQUIRED_METRICS = ("linear_acc", "knn_acc", "z_std", "m_o", "m_r", "collapsed")
+
+
+class CacheError(RuntimeError):
+    pass
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("SSLLIB_RESULTS", REPO_ROOT / "results"))
+
+
+def entry_path(cfg: Config, profile: str) -> Path:
+    return results_root() / profile / cfg.experiment / f"{config_hash(cfg)}.json"
+
+
+def checkpoint_path(cfg: Config, profile: str) -> Path:
+    return cache_dir() / "checkpoints" / profile / cfg.experiment / f"{config_hash(cfg)}.pt"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def curve_to_csv(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def write_entry(path: Path, record: dict, curve: list[dict]) -> dict:
+    text = curve_to_csv(curve)
+    curve_path = path.with_suffix(".curve.csv")
+    _atomic_write(curve_path, text)
+    record = dict(record, curve_file=curve_path.name,
+                  curve_sha256=hashlib.sha256(text.encode()).hexdigest())
+    _atomic_write(path, json.dumps(record, indent=1, sort_keys=False) + "\n")
+    return record
+
+
+def read_entry(path: Path) -> dict:
+    """The record at `path`, or CacheError saying what is wrong with it."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise CacheError(f"{path}: unreadable ({e})") from None
+    missing = [k for k in REQUIRED if k not in record] + \
+              [f"metrics.{k}" for k in REQUIRED_METRICS if k not in record.get("metrics", {})]
+    if missing:
+        raise CacheError(f"{path}: missing {', '.join(missing)}")
+    try:
+        h = config_hash(Config(**record["config"]))
+    except TypeError as e:
+        raise CacheError(f"{path}: config does not match ssllib.Config ({e})") from None
+    if h != path.stem:
+        raise CacheError(f"{path}: config hashes to {h}, not to its file name")
+    curve_path = path.with_name(record.get("curve_file", ""))
+    if not curve_path.is_file():
+        raise CacheError(f"{path}: curve file {curve_path.name} missing")
+    if hashlib.sha256(curve_path.read_bytes()).hexdigest() != record.get("curve_sha256"):
+        raise CacheError(f"{path}: curve file {curve_path.name} does not match its checksum")
+    return record
+
+
+def read_curve(record: dict, profile_dir: Path | None = None) -> list[dict]:
+    """The per-step curve of a record, as a list of dicts of floats."""
+    base = profile_dir or results_root() / record["profile"] / record["experiment"]
+    with open(base / record["curve_file"]) as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def git_state() -> dict:
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    try:
+        sha = git("rev-parse", "HEAD") or "unknown"
+        dirty = bool(git("status", "--porcelain", "--", "ssllib"))
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = "unknown", None
+    return {"git_sha": sha, "git_dirty": dirty}
+
+
+def provenance(data, info: dict, started: dt.datetime, ended: dt.datetime, git: dict) -> dict:
+    """`git` is `git_state()` taken when the run started (the code that ran)."""
+    import torch
+    import torchvision
+
+    return {**git, "ssllib": __version__, "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "python": platform.python_version(),
+            "device": info["device"], "data_source": data.source, "data_sha256": data.sha256,
+            "wall_seconds": (ended - started).total_seconds(),
+            "train_seconds": info["train_seconds"], "images_per_s": info["images_per_s"],
+            "started": started.isoformat(timespec="seconds"),
+            "ended": ended.isoformat(timespec="seconds")}

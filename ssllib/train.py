@@ -1,0 +1,216 @@
+"""The one training loop, for every variant (the variant is data: loss, predictor, options).
+
+Appendix A.1: SGD (momentum 0.9, weight decay 1e-5), lr = base_lr x batch/256, linear warm-up then
+cosine decay per step, predictor lr fixed, online linear probe on detached backbone features.
+The decomposition metrics of Section 3.1 are logged every `log_every` steps on view a's z.
+A checkpoint is written every `ckpt_every` steps (atomically) and a run resumes from it
+automatically; data order and augmentation come from seeded generators whose states are saved, so
+a resumed run reproduces the uninterrupted one.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .augment import simsiam_augment
+from .config import config_hash
+from .data import atomic_torch_save
+from .decomposition import decomposition_metrics
+from .evaluate import evaluate_backbone
+from .losses import build_loss
+from .models import build_model
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def schedule(cfg, n_train: int) -> tuple[int, int, int]:
+    """(steps per epoch, total steps, warm-up steps)."""
+    per_epoch = max(1, n_train // cfg.batch_size)
+    return per_epoch, round(cfg.epochs * per_epoch), round(cfg.warmup_epochs * per_epoch)
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    if total <= warmup:
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+@dataclass
+class TrainResult:
+    metrics: dict
+    curve: list = field(default_factory=list)
+    spectrum: torch.Tensor | None = None
+    info: dict = field(default_factory=dict)
+
+
+class Trainer:
+    def __init__(self, cfg, data, device="auto"):
+        self.cfg, self.data, self.device = cfg, data, pick_device(device)
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg).to(self.device)
+        self.loss_fn = build_loss(cfg).to(self.device)
+        self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
+        n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
+        self.train_idx = torch.arange(n)  # the first n images (a fixed subset for sweeps)
+        self.train_x = data.train_x[:n].to(self.device)
+        self.train_y = data.train_y[:n].to(self.device)
+        self.per_epoch, self.total, self.warmup = schedule(cfg, n)
+        lr = cfg.base_lr * cfg.batch_size / 256
+        self.lr = lr
+        decayed = list(self.model.backbone.parameters()) + list(self.model.projector.parameters())
+        decayed += list(self.loss_fn.parameters())  # e.g. an inverse predictor, trained like f
+        self.groups = [
+            dict(params=decayed, lr=lr, fixed=False),
+            dict(params=list(self.model.predictor.parameters()), lr=lr, fixed=cfg.predictor_fixed_lr),
+            dict(params=list(self.probe.parameters()), lr=cfg.probe_lr, weight_decay=0.0, fixed=False),
+        ]
+        self.opt = torch.optim.SGD([g for g in self.groups if g["params"]], lr=lr,
+                                   momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        self.g_data = torch.Generator().manual_seed(cfg.seed)
+        self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
+
+    # ---- checkpoints -------------------------------------------------------------------------
+    def state(self) -> dict:
+        return dict(step=self.step, perm=self.perm, curve=self.curve, elapsed=self.elapsed,
+                    config_hash=config_hash(self.cfg), model=self.model.state_dict(),
+                    loss_fn=self.loss_fn.state_dict(), probe=self.probe.state_dict(),
+                    opt=self.opt.state_dict(), g_data=self.g_data.get_state(),
+                    g_aug=self.g_aug.get_state())
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_torch_save(self.state(), path)
+
+    def load(self, path: Path) -> bool:
+        """Resume from `path` if it holds a checkpoint of this very config."""
+        if not path.is_file():
+            return False
+        try:
+            s = torch.load(path, map_location=self.device, weights_only=False)
+        except Exception:
+            return False  # a damaged checkpoint is ignored: the run starts over
+        if s.get("config_hash") != config_hash(self.cfg):
+            return False
+        self.model.load_state_dict(s["model"])
+        self.loss_fn.load_state_dict(s["loss_fn"])
+        self.probe.load_state_dict(s["probe"])
+        self.opt.load_state_dict(s["opt"])
+        self.g_data.set_state(s["g_data"])
+        self.g_aug.set_state(s["g_aug"])
+        self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
+        return True
+
+    # ---- one step ----------------------------------------------------------------------------
+    def batch_indices(self) -> torch.Tensor:
+        i = self.step % self.per_epoch
+        if i == 0 or self.perm is None:
+            self.perm = torch.randperm(len(self.train_x), generator=self.g_data)
+        return self.perm[i * self.cfg.batch_size:(i + 1) * self.cfg.batch_size]
+
+    def set_lr(self) -> float:
+        f = lr_factor(self.step, self.total, self.warmup)
+        for group, spec in zip(self.opt.param_groups, [g for g in self.groups if g["params"]]):
+            group["lr"] = spec["lr"] if spec["fixed"] else spec["lr"] * f
+        return self.lr * f
+
+    def train_step(self) -> dict:
+        idx = self.batch_indices().to(self.device)
+        x = self.train_x[idx]
+        views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
+        feats, z = self.model(views)
+        loss = self.loss_fn(z, self.model.predictor)
+        logits = self.probe(feats[0].detach())
+        probe_loss = F.cross_entropy(logits, self.train_y[idx])
+        lr = self.set_lr()
+        self.opt.zero_grad(set_to_none=True)
+        (loss + probe_loss).backward()
+        self.opt.step()
+        row = None
+        if self.step % self.cfg.log_every == 0 or self.step == self.total - 1:
+            row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=loss.item(), lr=lr,
+                       probe_acc=100 * (logits.argmax(1) == self.train_y[idx]).float().mean().item(),
+                       **decomposition_metrics(z[0].detach()))
+        self.step += 1
+        return row
+
+    @torch.no_grad()
+    def snapshot_metrics(self) -> dict:
+        """Decomposition metrics of the current model on one augmented batch (for 0-step runs)."""
+        g = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 2)
+        x = self.train_x[: self.cfg.batch_size]
+        model = copy.deepcopy(self.model).train()  # batch statistics, as in the training log
+        _, z = model([simsiam_augment(x, g)])
+        return decomposition_metrics(z[0])
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def fit(self, ckpt_path: Path | None = None, progress: bool = True,
+            max_steps: int | None = None) -> TrainResult | None:
+        """Train to the end (resuming from `ckpt_path` if it matches) and evaluate.
+
+        `max_steps` stops the loop early *without* a checkpoint at that step and returns None: it
+        simulates a run killed mid-way (the tests use it to check resume).
+        """
+        resumed_at = self.step if ckpt_path is not None and self.load(ckpt_path) else 0
+        start_step = self.step
+        t0 = time.time()
+        bar = tqdm(total=self.total, initial=self.step, disable=not progress, desc=self.cfg.variant,
+                   mininterval=5)
+        while self.step < self.total:
+            if max_steps is not None and self.step >= max_steps:
+                bar.close()
+                return None
+            row = self.train_step()
+            bar.update(1)
+            if row is not None:
+                self.curve.append(row)
+                bar.set_postfix(loss=f"{row['loss']:.3f}", m_r=f"{row['m_r']:.3f}")
+            if ckpt_path is not None and self.step % self.cfg.ckpt_every == 0:
+                self.elapsed += time.time() - t0
+                t0 = time.time()
+                self.save(ckpt_path)
+        bar.close()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.elapsed += time.time() - t0
+        steps_here = self.step - start_step
+        eval_t0 = time.time()
+        metrics, spectrum, (f_te, y_te) = evaluate_backbone(self.model.backbone, self.data, self.cfg,
+                                                            self.device, seed=self.cfg.seed)
+        with torch.no_grad():
+            online = self.probe(f_te.to(self.device)).argmax(1).cpu() == y_te
+        metrics["online_linear_acc"] = 100 * online.float().mean().item()
+        last = self.curve[-5:] if self.curve else [self.snapshot_metrics()]
+        for key in ("z_std", "z_std_sqrt_d", "m_o", "m_r", "covariance"):
+            metrics[key] = sum(r[key] for r in last) / len(last)
+        if ckpt_path is not None:
+            self.save(ckpt_path)
+        images = self.total * self.cfg.batch_size * self.cfg.n_views
+        info = dict(steps=self.total, steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
+                    train_images=len(self.train_x), resumed_at_step=resumed_at,
+                    train_seconds=self.elapsed, eval_seconds=time.time() - eval_t0,
+                    images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
+                    device=device_name(self.device))
+        return TrainResult(metrics, self.curve, spectrum, info)
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
+           f"{torch.get_num_threads()} threads)"
