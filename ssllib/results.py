@@ -40,7 +40,8 @@ def entry_path(cfg: Config, profile: str) -> Path:
 
 
 def checkpoint_path(cfg: Config, profile: str) -> Path:
-    return cache_dir() / "checkpoints" / profile / cfg.experiment / f"{config_hash(cfg)}.pt"
+    root = Path(os.environ.get("SSLLIB_CHECKPOINTS", cache_dir() / "checkpoints"))
+    return root / profile / cfg.experiment / f"{config_hash(cfg)}.pt"
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -73,13 +73,15 @@ class Trainer:
         self.lr = lr
         decayed = list(self.model.backbone.parameters()) + list(self.model.projector.parameters())
         decayed += list(self.loss_fn.parameters())  # e.g. an inverse predictor, trained like f
-        self.groups = [
-            dict(params=decayed, lr=lr, fixed=False),
-            dict(params=list(self.model.predictor.parameters()), lr=lr, fixed=cfg.predictor_fixed_lr),
-            dict(params=list(self.probe.parameters()), lr=cfg.probe_lr, weight_decay=0.0, fixed=False),
+        groups = [  # (parameters, peak lr, lr fixed?, weight decay)
+            (decayed, lr, False, cfg.weight_decay),
+            (list(self.model.predictor.parameters()), lr, cfg.predictor_fixed_lr, cfg.weight_decay),
+            (list(self.probe.parameters()), cfg.probe_lr, False, 0.0),
         ]
-        self.opt = torch.optim.SGD([g for g in self.groups if g["params"]], lr=lr,
-                                   momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        groups = [g for g in groups if g[0]]  # e.g. the identity predictor has no parameters
+        self.peak_lr = [(peak, fixed) for _, peak, fixed, _ in groups]
+        self.opt = torch.optim.SGD([dict(params=p, lr=peak, weight_decay=wd) for p, peak, _, wd in groups],
+                                   lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
         self.g_data = torch.Generator().manual_seed(cfg.seed)
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
@@ -124,8 +126,8 @@ class Trainer:
 
     def set_lr(self) -> float:
         f = lr_factor(self.step, self.total, self.warmup)
-        for group, spec in zip(self.opt.param_groups, [g for g in self.groups if g["params"]]):
-            group["lr"] = spec["lr"] if spec["fixed"] else spec["lr"] * f
+        for group, (peak, fixed) in zip(self.opt.param_groups, self.peak_lr):
+            group["lr"] = peak if fixed else peak * f
         return self.lr * f
 
     def train_step(self) -> dict:

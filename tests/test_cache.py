@@ -1,0 +1,76 @@
+"""The result cache: hit, miss on any config change, corrupted entries rejected, force."""
+import json
+
+import pytest
+
+from ssllib import experiments, train
+from ssllib.config import config_hash
+from ssllib.results import CacheError, entry_path, read_entry
+
+
+def run(cfg, **kw):
+    return experiments.run_one(cfg, "smoke", progress=False, **kw)
+
+
+def test_record_has_the_agreed_keys(tiny):
+    r = run(tiny)
+    assert {"experiment", "profile", "config", "metrics", "provenance"} <= set(r)
+    assert {"linear_acc", "knn_acc", "z_std", "m_o", "m_r", "collapsed", "spectral_auc"} <= set(r["metrics"])
+    assert isinstance(r["metrics"]["collapsed"], bool)
+    p = r["provenance"]
+    for k in ("git_sha", "git_dirty", "torch", "python", "device", "data_source", "data_sha256",
+              "wall_seconds", "images_per_s", "started", "ended"):
+        assert k in p
+    assert r["config"]["loss"] == "simsiam" and r["config"]["dataset"] == "synthetic"
+    assert entry_path(tiny, "smoke").name == config_hash(tiny) + ".json"
+
+
+def test_hit_never_retrains(tiny, monkeypatch):
+    first = run(tiny)
+    monkeypatch.setattr(train.Trainer, "fit", lambda *a, **k: pytest.fail("retrained on a hit"))
+    assert run(tiny) == first
+
+
+@pytest.mark.parametrize("change", [dict(seed=1), dict(loss="naive_siamese"), dict(width=8),
+                                    dict(base_lr=0.25), dict(dataset="cifar10")])
+def test_any_config_change_is_a_miss(tiny, change):
+    assert config_hash(tiny.replace(**change)) != config_hash(tiny)
+
+
+def test_logging_cadence_is_not_part_of_the_key(tiny):
+    assert config_hash(tiny.replace(log_every=7, ckpt_every=9)) == config_hash(tiny)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "curve", "config", "metrics"])
+def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
+    first = run(tiny)
+    path = entry_path(tiny, "smoke")
+    if damage == "truncate":
+        path.write_text(path.read_text()[:100])
+    elif damage == "curve":
+        curve = path.with_name(first["curve_file"])
+        curve.write_text(curve.read_text() + "1,2,3\n")
+    else:
+        rec = json.loads(path.read_text())
+        if damage == "config":
+            rec["config"]["width"] = 99
+        else:
+            del rec["metrics"]["m_r"]
+        path.write_text(json.dumps(rec))
+    with pytest.raises(CacheError):
+        read_entry(path)
+    again = run(tiny)
+    assert "cache entry rejected" in capsys.readouterr().out
+    assert read_entry(path) == again
+    assert again["metrics"] == first["metrics"]  # same seed, same result
+
+
+def test_force_retrains_and_no_train_raises(tiny, monkeypatch):
+    run(tiny)
+    calls = []
+    real_fit = train.Trainer.fit
+    monkeypatch.setattr(train.Trainer, "fit", lambda self, *a, **k: calls.append(1) or real_fit(self, *a, **k))
+    run(tiny, force=True)
+    assert calls == [1]
+    with pytest.raises(CacheError, match="training is not allowed"):
+        run(tiny.replace(seed=5), allow_train=False)

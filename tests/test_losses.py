@@ -1,0 +1,96 @@
+"""Each loss's gradient equals the paper's formula, and the stop-gradients sit where the paper puts
+them (Eq. 1-4, Algorithms 1-3).
+
+For L = -mean_i <A_i, B_i> with A = a/||a||, the gradient on the unnormalised a_i is
+    dL/da_i = -(1/n) (I - A_i A_i^T) B_i / ||a_i||
+i.e. the paper's negative gradient on the normalised vector (B_i, Eq. 3/4) projected on the
+tangent plane of the sphere and scaled by 1/||a_i||.
+"""
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ssllib.losses import LOSSES
+
+
+def grad_formula(a, target, n, scale=1.0):
+    A = F.normalize(a, dim=1)
+    B = F.normalize(target, dim=1)
+    tangent = B - (A * B).sum(1, keepdim=True) * A
+    return -scale / n * tangent / a.norm(dim=1, keepdim=True)
+
+
+class Recording(nn.Module):
+    """A linear predictor h that keeps its outputs p (with their gradients) and inputs."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.outputs, self.inputs = [], []
+
+    def forward(self, z):
+        p = self.fc(z)
+        p.retain_grad()
+        self.inputs.append(z)
+        self.outputs.append(p)
+        return p
+
+
+def setup(d=6, n=5):
+    torch.manual_seed(1)
+    z_a, z_b = torch.randn(n, d, requires_grad=True), torch.randn(n, d, requires_grad=True)
+    return z_a, z_b, Recording(d), n
+
+
+def test_simsiam_eq2_eq4_gradient_and_stop_gradient():
+    z_a, z_b, h, n = setup()
+    LOSSES["simsiam"]()([z_a, z_b], h).backward()
+    p_a, p_b = h.outputs
+    # Eq. 4: the negative gradient on P_a is Z_b (x 1/2 for the symmetrised loss)
+    assert torch.allclose(p_a.grad, grad_formula(p_a, z_b, n, 0.5), atol=1e-6)
+    assert torch.allclose(p_b.grad, grad_formula(p_b, z_a, n, 0.5), atol=1e-6)
+    # sg(Z_b): z reaches the loss only through the predictor, z_a.grad = W^T p_a.grad
+    assert torch.allclose(z_a.grad, p_a.grad @ h.fc.weight, atol=1e-6)
+    assert torch.allclose(z_b.grad, p_b.grad @ h.fc.weight, atol=1e-6)
+
+
+def test_naive_siamese_eq1_eq3_gradient_flows_to_both_views():
+    z_a, z_b, h, n = setup()
+    LOSSES["naive_siamese"]()([z_a, z_b], h).backward()
+    assert not h.outputs  # no predictor
+    assert torch.allclose(z_a.grad, grad_formula(z_a, z_b, n), atol=1e-6)
+    assert torch.allclose(z_b.grad, grad_formula(z_b, z_a, n), atol=1e-6)
+
+
+def test_mirror_simsiam_algorithm2_reverses_the_paths():
+    z_a, z_b, h, n = setup()
+    LOSSES["mirror_simsiam"]()([z_a, z_b], h).backward()
+    p_b, p_a = h.outputs
+    assert all(not z.requires_grad for z in h.inputs)  # h(z.detach())
+    # the encoder output is pulled to the predictor output: -dL/dZ_a = P_b / 2
+    assert torch.allclose(z_a.grad, grad_formula(z_a, p_b, n, 0.5), atol=1e-6)
+    assert torch.allclose(z_b.grad, grad_formula(z_b, p_a, n, 0.5), atol=1e-6)
+    # ... and the predictor is still trained, towards Z: -dL/dP_b = Z_a / 2
+    assert torch.allclose(p_b.grad, grad_formula(p_b, z_a, n, 0.5), atol=1e-6)
+    assert h.fc.weight.grad is not None and h.fc.weight.grad.abs().sum() > 0
+
+
+def test_symmetric_predictor_algorithm3_gradient():
+    z_a, z_b, h, n = setup()
+    LOSSES["symmetric_predictor"]()([z_a, z_b], h).backward()
+    p_a, p_b = h.outputs
+    # D(p_a, p_b)/2 + D(p_b, p_a)/2 with the second argument detached: -dL/dP_a = P_b / 2
+    assert torch.allclose(p_a.grad, grad_formula(p_a, p_b, n, 0.5), atol=1e-6)
+    assert torch.allclose(p_b.grad, grad_formula(p_b, p_a, n, 0.5), atol=1e-6)
+    assert torch.allclose(z_a.grad, p_a.grad @ h.fc.weight, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_is_a_finite_scalar_with_gradient(name):
+    z_a, z_b, h, n = setup()
+    loss = LOSSES[name]()([z_a, z_b], h)
+    assert loss.dim() == 0 and torch.isfinite(loss)
+    loss.backward()
+    assert z_a.grad is not None and torch.isfinite(z_a.grad).all()
+    assert LOSSES[name].__doc__ and ("Eq." in LOSSES[name].__doc__ or "Algorithm" in LOSSES[name].__doc__)

@@ -1,0 +1,35 @@
+"""timm-style: one test that builds every registered part and runs it forward and backward."""
+import pytest
+import torch
+
+from ssllib import models
+from ssllib.losses import LOSSES
+
+
+@pytest.mark.parametrize("name", sorted(models.ENCODERS))
+def test_every_encoder(name):
+    net = models.ENCODERS[name](8)
+    out = net(torch.randn(4, 3, 32, 32))
+    assert out.shape == (4, net.out_dim)
+    out.sum().backward()
+
+
+@pytest.mark.parametrize("name", sorted(models.PREDICTORS))
+def test_every_predictor_maps_d_to_d(name):
+    h = models.PREDICTORS[name](16, 4)
+    assert h(torch.randn(6, 16)).shape == (6, 16)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss_trains_through_the_full_model(loss):
+    predictor = "none" if loss == "naive_siamese" else "mlp"
+    net = models.SiameseNet("resnet18", 4, 32, 32, predictor, 8)
+    feats, z = net([torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)])
+    assert feats[0].shape == (4, 32) and z[0].shape == (4, 32)
+    LOSSES[loss]()(z, net.predictor).backward()
+    assert net.backbone.stem[0].weight.grad.abs().sum() > 0
+
+
+def test_resnet18_has_the_standard_parameter_count_at_width_64():
+    n = sum(p.numel() for p in models.resnet18(64).parameters())
+    assert 11.1e6 < n < 11.2e6  # CIFAR ResNet-18 without the fc layer: 11.17M

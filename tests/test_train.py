@@ -1,0 +1,60 @@
+"""The training loop: schedule, and kill-and-resume reproducing the uninterrupted run."""
+import math
+
+import torch
+
+from ssllib.data import synthetic
+from ssllib.train import Trainer, lr_factor, schedule
+
+
+def test_warmup_then_cosine_to_zero():
+    assert lr_factor(0, 100, 10) == 0.1 and lr_factor(9, 100, 10) == 1.0
+    assert lr_factor(10, 100, 10) == 1.0
+    assert math.isclose(lr_factor(55, 100, 10), 0.5, abs_tol=1e-9)
+    assert lr_factor(99, 100, 10) < 0.01
+
+
+def test_predictor_lr_is_fixed_and_encoder_lr_decays(tiny):
+    t = Trainer(tiny.replace(warmup_epochs=0.0), synthetic())
+    for step in range(t.total):  # set every step: the factor must not compound
+        t.step = step
+        t.set_lr()
+        enc, pred, probe = t.opt.param_groups
+        assert pred["lr"] == t.lr
+        assert math.isclose(enc["lr"], t.lr * lr_factor(step, t.total, t.warmup), rel_tol=1e-12)
+        assert math.isclose(probe["lr"], tiny.probe_lr * lr_factor(step, t.total, t.warmup))
+    assert enc["lr"] < t.lr
+    assert schedule(tiny, 128) == (8, 8, 0)
+
+
+def test_kill_and_resume_equals_uninterrupted(tiny, tmp_path):
+    data = synthetic()
+    straight = Trainer(tiny, data).fit(progress=False)
+    ckpt = tmp_path / "run.pt"
+    assert Trainer(tiny, data).fit(ckpt, progress=False, max_steps=5) is None  # "killed" at step 5
+    saved = torch.load(ckpt, weights_only=False)
+    assert saved["step"] == 4  # the last checkpoint before the kill
+    resumed_trainer = Trainer(tiny, data)
+    resumed = resumed_trainer.fit(ckpt, progress=False)
+    assert resumed.info["resumed_at_step"] == 4
+    assert [r["step"] for r in resumed.curve] == [r["step"] for r in straight.curve]
+    for a, b in zip(resumed.curve, straight.curve):
+        assert math.isclose(a["loss"], b["loss"], rel_tol=1e-5, abs_tol=1e-6)
+    for k in ("linear_acc", "knn_acc", "m_o", "m_r", "z_std"):
+        assert math.isclose(resumed.metrics[k], straight.metrics[k], rel_tol=1e-5, abs_tol=1e-6), k
+
+
+def test_checkpoint_of_another_config_is_not_resumed(tiny, tmp_path):
+    data = synthetic()
+    ckpt = tmp_path / "run.pt"
+    Trainer(tiny, data).fit(ckpt, progress=False, max_steps=5)
+    other = Trainer(tiny.replace(seed=1), data)
+    assert not other.load(ckpt) and other.step == 0
+    ckpt.write_bytes(b"half-written")
+    assert not Trainer(tiny, data).load(ckpt)
+
+
+def test_collapse_metrics_are_logged_every_log_every_steps(tiny):
+    res = Trainer(tiny.replace(log_every=3), synthetic()).fit(progress=False)
+    assert [r["step"] for r in res.curve] == [0, 3, 6, 7]
+    assert {"z_std", "m_o", "m_r", "covariance", "loss", "lr"} <= set(res.curve[0])
