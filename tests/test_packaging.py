@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def names(specs):
-    return {re.split(r"[<>=!~\[; ]", s.strip(), maxsplit=1)[0].lower().replace("_", "-") for s in specs}
+    """Package names of requirement strings ('-e .', the project itself, is skipped)."""
+    return {re.split(r"[<>=!~\[; ]", s.strip(), maxsplit=1)[0].lower().replace("_", "-")
+            for s in specs if not s.startswith("-")}
 
 
 def test_environment_yml_and_pyproject_agree():

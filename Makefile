@@ -1,0 +1,23 @@
+# The two commands of the README: `make test` and `make book`.  Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test book clean-book
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[book,test]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+book: $(STAMP)
+	$(PY) book/build.py --profile cpu
+
+clean-book:
+	rm -rf _build book/_generated
