@@ -130,6 +130,14 @@ def validate(cfg: Config) -> None:
     for what, value, registry in checks:
         if value not in registry:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
+    try:
+        losses.build_loss(cfg, num_images=1)
+    except (TypeError, ValueError) as e:
+        import inspect
+        keys = [k for k in inspect.signature(losses.LOSSES[cfg.loss].__init__).parameters
+                if k not in ("self", "dim", "hidden", "num_images")]
+        raise ConfigError(f"bad options {cfg.options!r} for loss {cfg.loss!r} ({e}); "
+                          f"allowed option keys: {', '.join(keys) or 'none'}") from None
     positive = ("width", "proj_hidden", "proj_dim", "pred_hidden", "batch_size", "knn_k", "log_every",
                 "ckpt_every")
     for name in positive:

@@ -80,5 +80,81 @@ class SymmetricPredictorLoss(nn.Module):
         return neg_cos(p_a, p_b.detach()) / 2 + neg_cos(p_b, p_a.detach()) / 2
 
 
-def build_loss(cfg) -> nn.Module:
-    return LOSSES[cfg.loss](**cfg.options) if cfg.options else LOSSES[cfg.loss]()
+@register("inverse_predictor")
+class InversePredictorLoss(nn.Module):
+    """SimSiam with a trainable inverse predictor h^-1, Fig. 2(c) / Fig. 3, Algorithm 4.
+
+    Three parts, with Algorithm 4's detaches (D(p, z) stops the gradient of its second argument):
+      L_pred     = D(h(sg z_a), z_b)/2 + D(h(sg z_b), z_a)/2       trains h as in SimSiam
+      L_inv_pred = D(h_inv(sg p_a), z_a)/2 + D(h_inv(sg p_b), z_b)/2 trains h_inv to map p back to z
+      L_enc      = D(p_a, h_inv(p_b))/2 + D(p_b, h_inv(p_a))/2      trains the new encoder h(f(.))
+    (Algorithm 4 prints the last term without /2; we keep the symmetric 1/2 of every other loss.)
+    h_inv has the predictor's architecture and is trained with the encoder's learning rate.
+    """
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        from .models import mlp_predictor
+        self.h_inv = mlp_predictor(dim, hidden)
+
+    def forward(self, z, h):
+        z_a, z_b = z[0], z[1]
+        p_a, p_b = h(z_a), h(z_b)
+        d_p_a, d_p_b = h(z_a.detach()), h(z_b.detach())
+        l_pred = neg_cos(d_p_a, z_b.detach()) / 2 + neg_cos(d_p_b, z_a.detach()) / 2
+        inv_p_a, inv_p_b = self.h_inv(p_a.detach()), self.h_inv(p_b.detach())
+        l_inv = neg_cos(inv_p_a, z_a.detach()) / 2 + neg_cos(inv_p_b, z_b.detach()) / 2
+        l_enc = neg_cos(p_a, self.h_inv(p_b).detach()) / 2 + neg_cos(p_b, self.h_inv(p_a).detach()) / 2
+        return l_pred + l_inv + l_enc
+
+
+@register("moving_average")
+class MovingAverageLoss(nn.Module):
+    """Table 1 "moving average" / Appendix A.3 (Chen & He's proof of concept, Fig. 1b): no predictor;
+    one stored target per training image,  eta_x <- m * eta_x + (1 - m) * F(T'(x)),  and
+    L = -Z_a . sg(eta_x) / ||eta_x||, applied to both views.  m = 0.8 as in Chen & He.
+    The first time an image is seen, eta_x is set to F(T'(x)).
+    """
+
+    needs_index = True
+
+    def __init__(self, num_images: int, dim: int, momentum: float = 0.8):
+        super().__init__()
+        self.momentum = momentum
+        self.register_buffer("eta", torch.zeros(num_images, dim))
+        self.register_buffer("seen", torch.zeros(num_images, dtype=torch.bool))
+
+    def forward(self, z, h, index):
+        z_a, z_b = z[0], z[1]
+        with torch.no_grad():  # the moving-average target is outside the gradient path
+            new = z_b.detach().float()
+            m = torch.where(self.seen[index], self.momentum, 0.0)[:, None]
+            self.eta[index] = m * self.eta[index] + (1 - m) * new
+            self.seen[index] = True
+        eta = self.eta[index].detach()
+        return neg_cos(z_a, eta) / 2 + neg_cos(z_b, eta) / 2
+
+
+@register("same_batch")
+class SameBatchEOALoss(nn.Module):
+    """Table 1 "same batch" / Appendix A.3: N augmentations of each image in one batch; z_1 is
+    pulled to the detached mean of the other N-1:  L = -Z_1 . sg(mean_{i>=2} z_i) (normalised).
+    Explicit expectation over augmentations with the latest model; collapses in the paper.
+    """
+
+    def forward(self, z, h):
+        target = torch.stack(z[1:]).mean(0)
+        return neg_cos(z[0], target.detach())
+
+
+def build_loss(cfg, num_images: int = 0) -> nn.Module:
+    """The loss of `cfg.loss`, built with `cfg.options` plus the sizes it declares it needs."""
+    import inspect
+
+    cls = LOSSES[cfg.loss]
+    sizes = {"dim": cfg.proj_dim, "hidden": cfg.pred_hidden, "num_images": num_images}
+    wanted = inspect.signature(cls.__init__).parameters
+    return cls(**{k: v for k, v in sizes.items() if k in wanted}, **cfg.options)
+
+
+from . import gradients  # noqa: E402,F401  (registers the Section 3 gradient-component losses)

@@ -62,9 +62,9 @@ class Trainer:
         self.cfg, self.data, self.device = cfg, data, pick_device(device)
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg).to(self.device)
-        self.loss_fn = build_loss(cfg).to(self.device)
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
+        self.loss_fn = build_loss(cfg, num_images=n).to(self.device)
         self.train_idx = torch.arange(n)  # the first n images (a fixed subset for sweeps)
         self.train_x = data.train_x[:n].to(self.device)
         self.train_y = data.train_y[:n].to(self.device)
@@ -92,7 +92,7 @@ class Trainer:
                     config_hash=config_hash(self.cfg), model=self.model.state_dict(),
                     loss_fn=self.loss_fn.state_dict(), probe=self.probe.state_dict(),
                     opt=self.opt.state_dict(), g_data=self.g_data.get_state(),
-                    g_aug=self.g_aug.get_state())
+                    g_aug=self.g_aug.get_state(), rng=torch.get_rng_state())  # rng: e.g. random negatives
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,6 +114,7 @@ class Trainer:
         self.opt.load_state_dict(s["opt"])
         self.g_data.set_state(s["g_data"])
         self.g_aug.set_state(s["g_aug"])
+        torch.set_rng_state(s["rng"])
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
         return True
 
@@ -135,7 +136,8 @@ class Trainer:
         x = self.train_x[idx]
         views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
         feats, z = self.model(views)
-        loss = self.loss_fn(z, self.model.predictor)
+        extra = {"index": idx} if getattr(self.loss_fn, "needs_index", False) else {}
+        loss = self.loss_fn(z, self.model.predictor, **extra)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()

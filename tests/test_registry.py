@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from ssllib import models
-from ssllib.losses import LOSSES
+from ssllib.config import profile_config
+from ssllib.losses import LOSSES, build_loss
 
 
 @pytest.mark.parametrize("name", sorted(models.ENCODERS))
@@ -22,11 +23,18 @@ def test_every_predictor_maps_d_to_d(name):
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_every_loss_trains_through_the_full_model(loss):
-    predictor = "none" if loss == "naive_siamese" else "mlp"
-    net = models.SiameseNet("resnet18", 4, 32, 32, predictor, 8)
+    cls = LOSSES[loss]
+    assert cls.__doc__ and any(w in cls.__doc__ for w in ("Eq.", "Algorithm", "Table", "Figure"))
+    cfg = profile_config("smoke", loss=loss, predictor="none" if loss == "naive_siamese" else "mlp",
+                         width=4, proj_hidden=32, proj_dim=32, pred_hidden=8)
+    net = models.build_model(cfg)
+    loss_fn = build_loss(cfg, num_images=10)
     feats, z = net([torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32)])
     assert feats[0].shape == (4, 32) and z[0].shape == (4, 32)
-    LOSSES[loss]()(z, net.predictor).backward()
+    extra = {"index": torch.arange(4)} if getattr(loss_fn, "needs_index", False) else {}
+    value = loss_fn(z, net.predictor, **extra)
+    assert value.dim() == 0 and torch.isfinite(value)
+    value.backward()
     assert net.backbone.stem[0].weight.grad.abs().sum() > 0
 
 
