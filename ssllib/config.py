@@ -157,9 +157,17 @@ def profile_config(profile: str, **overrides) -> Config:
     return replace_checked(Config(), {**PROFILES[profile], **overrides})
 
 
-def config_hash(cfg: Config) -> str:
-    """sha256 of the canonical JSON of every semantic field: the cache key."""
+LABELS = ("experiment", "variant")  # names, not hyper-parameters
+
+
+def config_hash(cfg: Config, labels: bool = True) -> str:
+    """sha256 of the canonical JSON of every semantic field: the cache key.
+
+    With labels=False the experiment/variant names are left out: two experiments that train the
+    very same thing (e.g. plain SimSiam as a baseline) share one training run.
+    """
     d = {k: v for k, v in cfg.to_dict().items()
-         if k not in NON_SEMANTIC and not (k in LATE_FIELDS and v == LATE_FIELDS[k])}
+         if k not in NON_SEMANTIC and not (k in LATE_FIELDS and v == LATE_FIELDS[k])
+         and (labels or k not in LABELS)}
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

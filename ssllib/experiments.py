@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .config import ConfigError, config_hash, profile_config
+from .config import Config, ConfigError, config_hash, profile_config
 from .data import load_dataset
 from .decomposition import is_collapsed
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
@@ -22,6 +22,8 @@ class Experiment:
     variants: dict
     notebook: str
     default_seeds: dict = field(default_factory=dict)  # profile -> seeds
+    scale: dict = field(default_factory=dict)          # profile -> overrides for this experiment
+    variant_scale: dict = field(default_factory=dict)  # profile -> variant -> overrides
 
 
 EXPERIMENTS = {
@@ -38,6 +40,60 @@ EXPERIMENTS = {
         },
         notebook="table2_siamese_variants.ipynb",
     ),
+    "table1": Experiment(
+        name="table1",
+        title="Table 1: explicit expectation over augmentations (Sec. 2.2, A.3)",
+        variants={
+            "moving_average": dict(loss="moving_average", predictor="none", options={"momentum": 0.8}),
+            "same_batch_10": dict(loss="same_batch", predictor="none", n_views=10),
+            "same_batch_25": dict(loss="same_batch", predictor="none", n_views=25),
+        },
+        notebook="table1_explicit_eoa.ipynb",
+        # a moving average needs images seen again: a 5,000-image subset, ~7.5 epochs, ~146 steps;
+        # with N views a batch holds 512/N images so a step costs about what a 2-view step costs
+        scale={"cpu": dict(train_subset=5000, epochs=7.5, warmup_epochs=0.5)},
+        variant_scale={"cpu": {"same_batch_10": dict(batch_size=52, epochs=1.5),
+                               "same_batch_25": dict(batch_size=20, epochs=0.6)}},
+    ),
+    "fig3": Experiment(
+        name="fig3",
+        title="Figure 3: SimSiam with a trainable inverse predictor (Sec. 2.3, A.5, Alg. 4)",
+        variants={"simsiam": dict(loss="simsiam"),
+                  "inverse_predictor": dict(loss="inverse_predictor")},
+        notebook="fig3_inverse_predictor.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
+    "fig4": Experiment(
+        name="fig4",
+        title="Figure 4: which gradient component raises m_o or m_r (Sec. 3.1, Conjecture 1)",
+        variants={c: dict(loss="gradient_component", predictor="none", options={"component": c})
+                  for c in ("centre", "residual", "random")},
+        notebook="fig4_gradient_components.ipynb",
+        scale={"cpu": dict(epochs=0.5, warmup_epochs=0.05)},
+    ),
+    "table3": Experiment(
+        name="table3",
+        title="Table 3: the toy triplet loss and its o_e / r_e components (Sec. 3.2)",
+        variants={
+            "baseline": dict(loss="triplet", predictor="none"),
+            "remove_r_e": dict(loss="triplet", predictor="none", options={"keep_r_e": False}),
+            "remove_o_e": dict(loss="triplet", predictor="none", options={"keep_o_e": False}),
+        },
+        notebook="table3_triplet_components.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
+    "table4": Experiment(
+        name="table4",
+        title="Table 4: SimSiam's extra gradient split into o_e and r_e (Sec. 3.3)",
+        variants={
+            "both": dict(loss="simsiam"),  # P_b + o_e + r_e = Z_b: SimSiam exactly
+            "o_e_only": dict(loss="simsiam_surgery", options={"keep_r_e": False}),
+            "r_e_only": dict(loss="simsiam_surgery", options={"keep_o_e": False}),
+            "neither": dict(loss="simsiam_surgery", options={"keep_o_e": False, "keep_r_e": False}),
+        },
+        notebook="table4_simsiam_components.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
 }
 
 
@@ -52,8 +108,10 @@ def make_config(experiment: str, variant: str, profile: str, seed: int = 0, **ov
     if variant not in exp.variants:
         raise ConfigError(f"unknown variant {variant!r} of {experiment}; "
                           f"allowed: {', '.join(exp.variants)}")
-    return profile_config(profile, experiment=experiment, variant=variant, seed=seed,
-                          **{**exp.variants[variant], **overrides})
+    layers = [exp.scale.get(profile, {}), exp.variants[variant],
+              exp.variant_scale.get(profile, {}).get(variant, {}), overrides]
+    merged = {k: v for layer in layers for k, v in layer.items()}
+    return profile_config(profile, experiment=experiment, variant=variant, seed=seed, **merged)
 
 
 def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", data_dir=None,
@@ -67,6 +125,9 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
             return read_entry(path)
         except CacheError as e:
             print(f"cache entry rejected, recomputing: {e}")
+    shared = find_same_run(cfg, profile)
+    if shared is not None and not force:
+        return shared
     if not allow_train:
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
@@ -85,6 +146,26 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
         "spectrum": [round(float(s), 6) for s in result.spectrum],
     }
     return write_entry(path, record, result.curve)
+
+
+def find_same_run(cfg, profile: str) -> dict | None:
+    """A valid record of another experiment that trained exactly `cfg` (labels aside), copied
+    under this experiment's name with `reused_from` saying where it came from."""
+    key = config_hash(cfg, labels=False)
+    for path in sorted(entry_path(cfg, profile).parent.parent.glob("*/*.json")):
+        try:
+            record = read_entry(path)
+        except CacheError:
+            continue
+        if config_hash(Config(**record["config"]), labels=False) != key:
+            continue
+        copy = dict(record, experiment=cfg.experiment, variant=cfg.variant,
+                    config_hash=config_hash(cfg), config=cfg.to_dict(),
+                    reused_from=f"{record['experiment']}/{path.name}")
+        for k in ("curve_file", "curve_sha256"):
+            copy.pop(k)
+        return write_entry(entry_path(cfg, profile), copy, path.with_name(record["curve_file"]).read_text())
+    return None
 
 
 def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, overrides=None,

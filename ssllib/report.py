@@ -109,22 +109,88 @@ def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.
 
 
 def table2_claims(records):
-    paper = REPORTED["table2"]
     v = by_variant(records)
-    claims = []
-    ref = mean_std(r["metrics"]["m_r"] for r in v["simsiam"])[0] if "simsiam" in v else None
-    for variant, p in paper.items():
-        if variant in v:
-            claims.append(collapse_claim("Table 2", p["label"], v[variant], p["collapse"],
-                                         None if variant == "simsiam" else ref))
+    claims = collapse_claims("table2", "Table 2", records, reference="simsiam")
     if "simsiam" in v and "random_init" in v:
         claims.append(accuracy_gap_claim(
             "Table 2", "SimSiam learns features better than a random encoder (control)",
-            v["simsiam"], v["random_init"], f"{paper['simsiam']['top1']}% top-1 after 1000 epochs"))
+            v["simsiam"], v["random_init"], f"{REPORTED['table2']['simsiam']['top1']}% top-1 after 1000 epochs"))
     return claims
 
 
-CLAIMS = {"table2": table2_claims}
+def collapse_claims(experiment, item, records, reference=None):
+    """One collapse claim per variant the paper reports on, against `reference`'s m_r."""
+    paper = REPORTED[experiment]
+    v = by_variant(records)
+    ref = mean_std(r["metrics"]["m_r"] for r in v[reference])[0] if reference in v else None
+    return [collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None)
+            for name, p in paper.items() if name in v and "collapse" in p]
+
+
+def table1_claims(records):
+    return collapse_claims("table1", "Table 1", records, reference="moving_average")
+
+
+def fig3_claims(records):
+    v, p = by_variant(records), REPORTED["fig3"]
+    claims = collapse_claims("fig3", "Figure 3", records, reference="simsiam")
+    if "simsiam" in v and "inverse_predictor" in v:
+        claims.append(accuracy_gap_claim("Figure 3", "SimSiam is somewhat better than SimSiam with a "
+                                         "learned inverse predictor", v["simsiam"],
+                                         v["inverse_predictor"], p["inverse_predictor"]["text"],
+                                         min_gap=0.0))
+    return claims
+
+
+def trend(record, key):
+    """Change of a logged metric from the first to the last logged step."""
+    from .results import read_curve
+
+    curve = read_curve(record)
+    return curve[-1][key] - curve[0][key]
+
+
+def fig4_claims(records):
+    v, p = by_variant(records), REPORTED["fig4"]
+    claims = []
+    def d(name, key):
+        return mean_std(trend(r, key) for r in v[name])[0]
+    for name, up, down in (("centre", "m_o", "m_r"), ("residual", "m_r", "m_o")):
+        if name in v:
+            ours = f"Δ{up} = {d(name, up):+.3f}, Δ{down} = {d(name, down):+.3f}"
+            ok_up, ok_down = d(name, up) > 0, d(name, down) < 0
+            verdict = REPRODUCED if ok_up and ok_down else PARTLY if ok_up or ok_down else NOT
+            claims.append(_claim("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
+                                 ours, verdict, "" if verdict == REPRODUCED else "one of the two trends differs"))
+    if {"random", "centre", "residual"} <= set(v):
+        rnd = max(abs(d("random", "m_o")), abs(d("random", "m_r")))
+        other = min(max(abs(d(n, "m_o")), abs(d(n, "m_r"))) for n in ("centre", "residual"))
+        claims.append(_claim("Figure 4", "a random gradient has a relatively small influence",
+                             p["random"]["text"], f"largest |Δ| {rnd:.3f} vs {other:.3f} for o/r",
+                             REPRODUCED if rnd < other else NOT))
+    return claims
+
+
+def table3_claims(records):
+    v = by_variant(records)
+    claims = collapse_claims("table3", "Table 3", records, reference="baseline")
+    if "remove_r_e" in v and "baseline" in v:
+        claims.append(accuracy_gap_claim("Table 3", "removing r_e from the triplet improves accuracy",
+                                         v["remove_r_e"], v["baseline"], "47.41% vs 36.21%"))
+    return claims
+
+
+def table4_claims(records):
+    v = by_variant(records)
+    claims = collapse_claims("table4", "Table 4", records, reference="both")
+    if "r_e_only" in v and "o_e_only" in v:
+        claims.append(accuracy_gap_claim("Table 4", "r_e alone gives higher accuracy than o_e alone",
+                                         v["r_e_only"], v["o_e_only"], "66.15% vs 48.08%"))
+    return claims
+
+
+CLAIMS = {"table1": table1_claims, "table2": table2_claims, "table3": table3_claims,
+          "table4": table4_claims, "fig3": fig3_claims, "fig4": fig4_claims}
 
 
 def claims_for(experiment: str, records):

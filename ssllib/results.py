@@ -62,8 +62,9 @@ def curve_to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_entry(path: Path, record: dict, curve: list[dict]) -> dict:
-    text = curve_to_csv(curve)
+def write_entry(path: Path, record: dict, curve: list[dict] | str) -> dict:
+    """Write the curve (rows, or CSV text as it stands) and then the record, each atomically."""
+    text = curve if isinstance(curve, str) else curve_to_csv(curve)
     curve_path = path.with_suffix(".curve.csv")
     _atomic_write(curve_path, text)
     record = dict(record, curve_file=curve_path.name,

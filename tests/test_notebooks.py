@@ -34,3 +34,12 @@ def test_notebooks_execute_at_smoke_profile(tmp_path):
                             kernel_name="python3", progress_bar=False)
         assert out.stat().st_size > 0
     assert any((Path(os.environ["SSLLIB_RESULTS"]) / "smoke").rglob("*.json"))
+
+
+def test_every_experiment_has_its_notebook_in_the_book():
+    from ssllib.experiments import EXPERIMENTS
+
+    toc = (ROOT / "_toc.yml").read_text()
+    for exp in EXPERIMENTS.values():
+        assert (ROOT / "notebooks" / exp.notebook).is_file(), exp.notebook
+        assert f"book/_generated/{Path(exp.notebook).stem}" in toc, exp.notebook

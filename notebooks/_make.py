@@ -1,0 +1,223 @@
+"""Writes the chapter notebooks from one spec each, so every chapter has the same skeleton:
+claim -> `parameters` cell -> run-or-load -> paper-vs-ours table -> figure -> computed verdicts
+-> provenance.  Edit the text here and run `python notebooks/_make.py`; the .ipynb files are
+what papermill, the book and readers use.
+"""
+from pathlib import Path
+
+import nbformat as nbf
+
+HERE = Path(__file__).resolve().parent
+
+PARAMS = '''# parameters
+profile = "cpu"        # smoke | cpu | gpu | paper (see ssllib/config.py)
+dataset = "cifar10"    # cifar10 (offline JPEG copy or download) | cifar100 (download)
+epochs = None          # None: the profile's length for this experiment
+device = "auto"        # auto | cpu | cuda
+seeds = [0]
+force = False          # retrain even when cached
+allow_train = True     # False: fail instead of training on a cache miss (the book build)'''
+
+RUN = '''import pandas as pd
+from myst_nb import glue
+
+from ssllib import experiments, plots, report
+from ssllib.paper import REPORTED
+
+overrides = {{"dataset": dataset}} | ({{"epochs": float(epochs)}} if epochs is not None else {{}})
+records = experiments.run_experiment("{name}", profile, seeds=seeds, overrides=overrides, force=force,
+                                     allow_train=allow_train, device=device, progress=False)
+trained = max(records, key=lambda r: r["train"]["steps"])
+cfg = trained["config"]
+print(f"{{len(records)}} runs, profile {{profile}}: ResNet-18 width {{cfg['width']}}, batch {{cfg['batch_size']}}, "
+      f"up to {{trained['train']['steps']}} steps, {{trained['provenance']['data_source']}}")'''
+
+TABLE = '''table = pd.DataFrame(report.summary_rows(records, REPORTED["{name}"])).set_index("method")
+table.drop(columns="variant")'''
+
+VERDICTS = '''claims = report.claims_for("{name}", records)
+for v, rs in report.by_variant(records).items():
+    for key in ("m_r", "m_o", "linear_acc", "z_std_sqrt_d"):
+        glue(f"{name}_{{v}}_{{key}}", f"{{report.mean_std(r['metrics'][key] for r in rs)[0]:.3f}}", display=False)
+pd.DataFrame(claims).set_index("claim")'''
+
+PROVENANCE = 'pd.DataFrame(report.provenance_rows(records)).set_index("variant")'
+
+COMMON_TABLE_NOTE = """Our runs are far shorter than the paper's 1000 epochs (see the provenance table at the end),
+so absolute accuracies are not comparable; collapse and orderings are what we judge. `linear` is a
+linear probe on frozen backbone features, `kNN` a 200-nearest-neighbour classifier, both on CIFAR-10
+test images (chance: 10%). A collapsed run counts as collapsed when $m_r < 0.1$."""
+
+SPECS = {
+    "table2_siamese_variants": dict(
+        name="table2", title="Table 2 and Figure 7: which Siamese architectures collapse?",
+        intro="""**The paper's claim** (Zhang et al. 2022, Section 2.3 and Appendix A.4, Algorithms 1-3): of four
+Siamese architectures trained with the same cosine loss, only SimSiam (predictor on the gradient
+path, stop-gradient on the target, Eq. 2) avoids collapse. Mirror SimSiam (the paths reversed,
+Algorithm 2), Naive Siamese (no predictor, no stop-gradient, Eq. 1) and the Symmetric Predictor
+(predictor on both paths, Algorithm 3) all collapse: every image gets the same output, the
+normalised output's standard deviation goes to 0, $m_o \\to 1$ and $m_r \\to 0$ (Section 3.1).
+
+The four variants differ only in the loss (`ssllib.losses`); everything else is the same code
+path. A fifth row, `random_init`, evaluates a randomly initialised encoder with the same probes,
+so the accuracies have a floor to be read against.""",
+        figure="""## Figure 7: collapse over training
+
+**Expected** (Appendix A.4, Fig. 7): SimSiam's standard deviation and $m_r$ stay high; the other
+three fall towards 0 while $m_o$ rises towards 1. The dashed line is the healthy level of the
+standard deviation, $1/\\sqrt{d}$ (plotted multiplied by $\\sqrt{d}$).""",
+        keys=("z_std_sqrt_d", "m_o", "m_r"),
+        summary="""At the end of training SimSiam's residual ratio is $m_r$ = {glue:text}`table2_simsiam_m_r`,
+against {glue:text}`table2_naive_siamese_m_r` for Naive Siamese,
+{glue:text}`table2_mirror_simsiam_m_r` for Mirror SimSiam and
+{glue:text}`table2_symmetric_predictor_m_r` for the Symmetric Predictor. The linear probe reaches
+{glue:text}`table2_simsiam_linear_acc`% on SimSiam's features and
+{glue:text}`table2_random_init_linear_acc`% on a random encoder's."""),
+    "table1_explicit_eoa": dict(
+        name="table1", title="Table 1: does an explicit expectation over augmentations prevent collapse?",
+        intro="""**The paper's claim** (Section 2.2, Appendix A.3): Chen & He's *moving-average* target without a
+predictor ($\\eta_x \\leftarrow m\\,\\eta_x + (1-m)\\,F(T'(x))$, one stored target per image) does not
+collapse (46.57%), but explicitly averaging $N = 10$ or $25$ augmentations of the same image in one
+batch, and pulling $z_1$ to the detached mean of the others, collapses. So the moving average
+should not be read as an expectation over augmentations (EOA).
+
+**Scale.** A moving average only acts when images come back, so at the `cpu` profile these runs
+use a fixed 5,000-image subset of the CIFAR-10 training set for several epochs (about 150 steps);
+the same-batch runs put $512/N$ images of $N$ views each in a batch so that a step costs about what
+a two-view step costs.""",
+        figure="""## Collapse indicators over training
+
+**Expected:** the moving-average run keeps a non-zero standard deviation; both same-batch runs
+collapse (std and $m_r$ to 0, $m_o$ to 1).""",
+        keys=("z_std_sqrt_d", "m_o", "m_r"),
+        summary="""Final $m_r$: moving average {glue:text}`table1_moving_average_m_r`, same batch with 10
+augmentations {glue:text}`table1_same_batch_10_m_r`, with 25 {glue:text}`table1_same_batch_25_m_r`."""),
+    "fig3_inverse_predictor": dict(
+        name="fig3", title="Figure 3: SimSiam with a trainable inverse predictor",
+        intro="""**The paper's claim** (Section 2.3, Appendix A.5, Algorithm 4): reading SimSiam as Fig. 2(c), where
+the target $z_b$ is the output of an inverse predictor $h^{-1}(p_b)$, a *learned* $h^{-1}$ (same
+architecture as $h$) trains without collapse and is only slightly worse than SimSiam. Since
+$h^{-1}$ cannot restore one random augmentation from an expectation, this is evidence against
+reading the predictor as an expectation over augmentations.""",
+        figure="""## Figure 3: accuracy and collapse indicators over training
+
+**Expected:** both curves rise without collapse; the inverse-predictor run sits slightly below
+SimSiam. (Our online probe accuracy is measured on training batches during training.)""",
+        keys=("probe_acc", "z_std_sqrt_d", "m_r"),
+        summary="""Final linear probe: SimSiam {glue:text}`fig3_simsiam_linear_acc`%, with inverse predictor
+{glue:text}`fig3_inverse_predictor_linear_acc`%; final $m_r$ {glue:text}`fig3_simsiam_m_r` and
+{glue:text}`fig3_inverse_predictor_m_r`."""),
+    "fig4_gradient_components": dict(
+        name="fig4", title="Figure 4: the centre and residual gradient components (Conjecture 1)",
+        intro="""**The paper's claim** (Section 3.1, Conjecture 1): writing $Z_a = o_z + r_a$, a gradient along the
+centre $o_z$ increases $m_o$ and decreases $m_r$; a gradient along the residual $r_a$ does the
+opposite; a random gradient has a relatively small influence. Tested with the losses
+$-Z_a\\cdot\\mathrm{sg}(o_z)$, $-Z_a\\cdot\\mathrm{sg}(Z_a - o_z)$ and $-Z_a\\cdot\\mathrm{sg}(u)$ with $u$ a
+fresh random unit vector (`ssllib.gradients.GradientComponentLoss`), no predictor.""",
+        figure="""## Figure 4: $m_o$ and $m_r$ over training
+
+**Expected:** with the centre component $m_o$ rises and $m_r$ falls; with the residual component
+$m_r$ rises and $m_o$ falls; the random component changes little.""",
+        keys=("m_o", "m_r", "z_std_sqrt_d"),
+        summary="""Final $m_o$ / $m_r$: centre {glue:text}`fig4_centre_m_o` / {glue:text}`fig4_centre_m_r`,
+residual {glue:text}`fig4_residual_m_o` / {glue:text}`fig4_residual_m_r`, random
+{glue:text}`fig4_random_m_o` / {glue:text}`fig4_random_m_r`."""),
+    "table3_triplet_components": dict(
+        name="table3", title="Table 3: which part of a negative sample's gradient prevents collapse?",
+        intro="""**The paper's claim** (Section 3.2): with the toy triplet loss $-Z_a\\cdot\\mathrm{sg}(Z_b - Z_n)$
+(random negative $Z_n$ from the batch, no clipping), the extra gradient $G_e = -Z_n$ splits into
+$o_e = -o_z$ (de-centering) and $r_e$. Keeping only $o_e$ does not collapse and is *more* accurate
+than the full triplet (47.41% vs 36.21%); keeping only $r_e$ collapses. So the centre part, not
+the residual, is what repels collapse here.""",
+        figure="""## Collapse indicators over training
+
+**Expected:** the full triplet and "removing $r_e$" stay healthy; "removing $o_e$" collapses.""",
+        keys=("z_std_sqrt_d", "m_o", "m_r"),
+        summary="""Final $m_r$: baseline {glue:text}`table3_baseline_m_r`, removing $r_e$
+{glue:text}`table3_remove_r_e_m_r`, removing $o_e$ {glue:text}`table3_remove_o_e_m_r`; linear probe
+{glue:text}`table3_baseline_linear_acc`%, {glue:text}`table3_remove_r_e_linear_acc`% and
+{glue:text}`table3_remove_o_e_linear_acc`%."""),
+    "table4_simsiam_components": dict(
+        name="table4", title="Table 4: SimSiam's extra gradient, o_e and r_e",
+        intro="""**The paper's claim** (Section 3.3, Eq. 4): SimSiam's negative gradient on $P_a$ is
+$Z_b = P_b + G_e$. Splitting $G_e$ into its centre $o_e = o_z - o_p$ and residual $r_e$, and
+training with the target $P_b + [o_e] + [r_e]$ (`ssllib.gradients.SimSiamSurgeryLoss`): keeping both
+is SimSiam (66.62%), $o_e$ alone (48.08%) and $r_e$ alone (66.15%) each avoid collapse, and neither
+collapses.""",
+        figure="""## Collapse indicators over training
+
+**Expected:** all but "neither" stay healthy; "neither" collapses.""",
+        keys=("z_std_sqrt_d", "m_o", "m_r"),
+        summary="""Final $m_r$: both {glue:text}`table4_both_m_r`, $o_e$ only {glue:text}`table4_o_e_only_m_r`,
+$r_e$ only {glue:text}`table4_r_e_only_m_r`, neither {glue:text}`table4_neither_m_r`; linear probe
+{glue:text}`table4_both_linear_acc`%, {glue:text}`table4_o_e_only_linear_acc`%,
+{glue:text}`table4_r_e_only_linear_acc`% and {glue:text}`table4_neither_linear_acc`%."""),
+}
+
+
+def chapter(stem: str, spec: dict) -> nbf.NotebookNode:
+    md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
+    name = spec["name"]
+    rerun = (f"To regenerate with other settings: `papermill notebooks/{stem}.ipynb out.ipynb -p profile "
+             f"smoke -p seeds \"[0, 1]\" --cwd notebooks`, or `python -m ssllib run {name} --profile cpu "
+             f"--seed 1`.")
+    hidden = {"tags": ["hide-input"]}
+    nb = nbf.v4.new_notebook()
+    nb.cells = [
+        md(f"# {spec['title']}\n\n{spec['intro']}\n\n{rerun}"),
+        code(PARAMS, metadata={"tags": ["parameters"]}),
+        code(RUN.format(name=name), metadata=hidden),
+        md("## The paper's numbers beside ours\n\n" + COMMON_TABLE_NOTE),
+        code(TABLE.format(name=name), metadata=hidden),
+        md(spec["figure"]),
+        code(f"fig = plots.curves(records, keys={spec['keys']!r})", metadata=hidden),
+        md("## Verdicts, computed from the cached results"),
+        code(VERDICTS.format(name=name), metadata=hidden),
+        md(spec["summary"]),
+        md("## Provenance of every number on this page"),
+        code(PROVENANCE, metadata=hidden),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def scorecard() -> nbf.NotebookNode:
+    md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
+    nb = nbf.v4.new_notebook()
+    nb.cells = [
+        md("""# Scorecard: every claim, the paper's value, ours, a verdict
+
+Built from the cached results of every experiment at the chosen profile (default `cpu`, the
+committed runs). Each verdict is computed by `ssllib.report` from the result records; the
+paper's values come from `ssllib.paper`, where they are typed once. Experiments without cached
+results at this profile are listed as missing rather than guessed."""),
+        code('# parameters\nprofile = "cpu"\nallow_train = False', metadata={"tags": ["parameters"]}),
+        code('''import pandas as pd
+
+from ssllib import experiments, report
+
+rows, missing = [], []
+for name in experiments.EXPERIMENTS:
+    try:
+        records = experiments.run_experiment(name, profile, allow_train=allow_train, progress=False)
+    except experiments.CacheError as e:
+        missing.append({"experiment": name, "why": str(e)})
+        continue
+    rows += report.claims_for(name, records)
+card = pd.DataFrame(rows)
+counts = card["verdict"].value_counts().to_dict() if len(card) else {}
+print(f"profile {profile}: {len(card)} claims;", ", ".join(f"{v}: {n}" for v, n in counts.items()))
+card.set_index(["item", "claim"]) if len(card) else card''', metadata={"tags": ["hide-input"]}),
+        code('pd.DataFrame(missing) if missing else print("every experiment has cached results at this profile")',
+             metadata={"tags": ["hide-input"]}),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+if __name__ == "__main__":
+    for stem, spec in SPECS.items():
+        nbf.write(chapter(stem, spec), HERE / f"{stem}.ipynb")
+        print(f"wrote notebooks/{stem}.ipynb")
+    nbf.write(scorecard(), HERE / "scorecard.ipynb")
+    print("wrote notebooks/scorecard.ipynb")

@@ -1,0 +1,54 @@
+"""Verdicts are computed from records: collapse and accuracy-gap rules, and run sharing."""
+from ssllib import experiments, report
+from ssllib.config import config_hash
+
+
+def rec(variant, m_r, acc, collapsed=None):
+    return {"variant": variant, "metrics": {"m_r": m_r, "linear_acc": acc,
+                                            "collapsed": m_r < 0.1 if collapsed is None else collapsed}}
+
+
+def test_collapse_verdicts():
+    sim = [rec("simsiam", 0.5, 40)]
+    assert report.collapse_claim("T", "X", [rec("x", 0.05, 10)], True, 0.5)["verdict"] == report.REPRODUCED
+    assert report.collapse_claim("T", "X", [rec("x", 0.2, 10)], True, 0.5)["verdict"] == report.PARTLY
+    assert report.collapse_claim("T", "X", [rec("x", 0.4, 10)], True, 0.5)["verdict"] == report.NOT
+    assert report.collapse_claim("T", "X", sim, False, None)["verdict"] == report.REPRODUCED
+
+
+def test_accuracy_gap_needs_more_than_the_seed_spread():
+    a = [rec("a", 0.5, 40), rec("a", 0.5, 44)]
+    b = [rec("b", 0.5, 39), rec("b", 0.5, 41)]
+    c = report.accuracy_gap_claim("T", "a > b", a, b, "paper")
+    assert c["verdict"] == report.PARTLY and "2 seeds" in c["ours"]  # gap 2 < 2 x std 2.83
+    assert report.accuracy_gap_claim("T", "a > b", [rec("a", .5, 50)], b, "p")["verdict"] == report.REPRODUCED
+    assert report.accuracy_gap_claim("T", "b > a", b, a, "p")["verdict"] == report.NOT
+
+
+def test_table2_claims_cover_every_paper_row_and_the_control():
+    records = [rec("simsiam", 0.5, 45), rec("naive_siamese", 0.02, 12), rec("random_init", 0.9, 37),
+               rec("mirror_simsiam", 0.2, 20), rec("symmetric_predictor", 0.45, 30)]
+    verdicts = {c["claim"]: c["verdict"] for c in report.table2_claims(records)}
+    assert verdicts["Naive Siamese collapses"] == report.REPRODUCED
+    assert verdicts["Mirror SimSiam collapses"] == report.PARTLY
+    assert verdicts["Symmetric Predictor collapses"] == report.NOT
+    assert verdicts["SimSiam does not collapse"] == report.REPRODUCED
+    assert any("random encoder" in c for c in verdicts)
+
+
+def test_experiment_scale_layers_in_order():
+    cfg = experiments.make_config("table1", "same_batch_10", "cpu", seed=3, width=8)
+    assert (cfg.train_subset, cfg.batch_size, cfg.epochs, cfg.n_views, cfg.width, cfg.seed) == \
+        (5000, 52, 1.5, 10, 8, 3)
+    assert experiments.make_config("table1", "same_batch_10", "paper").batch_size == 256
+
+
+def test_same_training_is_shared_between_experiments(tiny):
+    a = tiny.replace(experiment="table4", variant="both")
+    b = tiny.replace(experiment="fig3", variant="simsiam")
+    assert config_hash(a) != config_hash(b) and config_hash(a, labels=False) == config_hash(b, labels=False)
+    first = experiments.run_one(a, "smoke", progress=False)
+    shared = experiments.run_one(b, "smoke", allow_train=False)
+    assert shared["reused_from"].startswith("table4/") and shared["variant"] == "simsiam"
+    assert shared["metrics"] == first["metrics"]
+    assert experiments.run_one(b, "smoke", allow_train=False) == shared  # now its own entry
