@@ -32,7 +32,7 @@ def fmt(values, digits=2):
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "")
 
 
-def summary_rows(records, paper: dict, label_of=None):
+def summary_rows(records, paper: dict):
     """One row per variant: paper columns beside ours (mean ± std over seeds)."""
     rows = []
     for variant, rs in by_variant(records).items():
@@ -108,16 +108,6 @@ def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.
     return _claim(item, claim, paper_text, ours, NOT, "the ordering is reversed at this scale")
 
 
-def table2_claims(records):
-    v = by_variant(records)
-    claims = collapse_claims("table2", "Table 2", records, reference="simsiam")
-    if "simsiam" in v and "random_init" in v:
-        claims.append(accuracy_gap_claim(
-            "Table 2", "SimSiam learns features better than a random encoder (control)",
-            v["simsiam"], v["random_init"], f"{REPORTED['table2']['simsiam']['top1']}% top-1 after 1000 epochs"))
-    return claims
-
-
 def collapse_claims(experiment, item, records, reference=None):
     """One collapse claim per variant the paper reports on, against `reference`'s m_r."""
     paper = REPORTED[experiment]
@@ -125,21 +115,6 @@ def collapse_claims(experiment, item, records, reference=None):
     ref = mean_std(r["metrics"]["m_r"] for r in v[reference])[0] if reference in v else None
     return [collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None)
             for name, p in paper.items() if name in v and "collapse" in p]
-
-
-def table1_claims(records):
-    return collapse_claims("table1", "Table 1", records, reference="moving_average")
-
-
-def fig3_claims(records):
-    v, p = by_variant(records), REPORTED["fig3"]
-    claims = collapse_claims("fig3", "Figure 3", records, reference="simsiam")
-    if "simsiam" in v and "inverse_predictor" in v:
-        claims.append(accuracy_gap_claim("Figure 3", "SimSiam is somewhat better than SimSiam with a "
-                                         "learned inverse predictor", v["simsiam"],
-                                         v["inverse_predictor"], p["inverse_predictor"]["text"],
-                                         min_gap=0.0))
-    return claims
 
 
 def trend(record, key):
@@ -171,26 +146,35 @@ def fig4_claims(records):
     return claims
 
 
-def table3_claims(records):
-    v = by_variant(records)
-    claims = collapse_claims("table3", "Table 3", records, reference="baseline")
-    if "remove_r_e" in v and "baseline" in v:
-        claims.append(accuracy_gap_claim("Table 3", "removing r_e from the triplet improves accuracy",
-                                         v["remove_r_e"], v["baseline"], "47.41% vs 36.21%"))
+def collapse_and_gap(experiment, item, reference, gap=None):
+    """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
+    and optionally one accuracy ordering `gap = (better, worse, claim, min_gap)`."""
+    def claims(records):
+        v, paper = by_variant(records), REPORTED[experiment]
+        out = collapse_claims(experiment, item, records, reference)
+        if gap and gap[0] in v and gap[1] in v:
+            better, worse, text, min_gap = gap
+            tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
+            paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
+                          else paper.get(better, {}).get("text", "–"))
+            out.append(accuracy_gap_claim(item, text, v[better], v[worse], paper_text, min_gap))
+        return out
     return claims
 
 
-def table4_claims(records):
-    v = by_variant(records)
-    claims = collapse_claims("table4", "Table 4", records, reference="both")
-    if "r_e_only" in v and "o_e_only" in v:
-        claims.append(accuracy_gap_claim("Table 4", "r_e alone gives higher accuracy than o_e alone",
-                                         v["r_e_only"], v["o_e_only"], "66.15% vs 48.08%"))
-    return claims
-
-
-CLAIMS = {"table1": table1_claims, "table2": table2_claims, "table3": table3_claims,
-          "table4": table4_claims, "fig3": fig3_claims, "fig4": fig4_claims}
+CLAIMS = {
+    "table1": collapse_and_gap("table1", "Table 1", "moving_average"),
+    "table2": collapse_and_gap("table2", "Table 2", "simsiam", (
+        "simsiam", "random_init", "SimSiam learns features better than a random encoder (control)", 1.0)),
+    "fig3": collapse_and_gap("fig3", "Figure 3", "simsiam", (
+        "simsiam", "inverse_predictor", "SimSiam is somewhat better than with a learned inverse predictor",
+        0.0)),
+    "fig4": fig4_claims,
+    "table3": collapse_and_gap("table3", "Table 3", "baseline", (
+        "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
+    "table4": collapse_and_gap("table4", "Table 4", "both", (
+        "r_e_only", "o_e_only", "r_e alone gives higher accuracy than o_e alone", 1.0)),
+}
 
 
 def claims_for(experiment: str, records):

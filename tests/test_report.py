@@ -28,7 +28,7 @@ def test_accuracy_gap_needs_more_than_the_seed_spread():
 def test_table2_claims_cover_every_paper_row_and_the_control():
     records = [rec("simsiam", 0.5, 45), rec("naive_siamese", 0.02, 12), rec("random_init", 0.9, 37),
                rec("mirror_simsiam", 0.2, 20), rec("symmetric_predictor", 0.45, 30)]
-    verdicts = {c["claim"]: c["verdict"] for c in report.table2_claims(records)}
+    verdicts = {c["claim"]: c["verdict"] for c in report.claims_for("table2", records)}
     assert verdicts["Naive Siamese collapses"] == report.REPRODUCED
     assert verdicts["Mirror SimSiam collapses"] == report.PARTLY
     assert verdicts["Symmetric Predictor collapses"] == report.NOT
