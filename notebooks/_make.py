@@ -196,7 +196,7 @@ results at this profile are listed as missing rather than guessed."""),
 
 from ssllib import experiments, report
 
-rows, missing = [], []
+rows, missing, everything = [], [], []
 for name in experiments.EXPERIMENTS:
     try:
         records = experiments.run_experiment(name, profile, allow_train=allow_train, progress=False)
@@ -204,6 +204,8 @@ for name in experiments.EXPERIMENTS:
         missing.append({"experiment": name, "why": str(e)})
         continue
     rows += report.claims_for(name, records)
+    everything += records
+rows += [report.forecast_claim(everything), report.forecast_claim(everything, healthy_only=True)]
 card = pd.DataFrame(rows)
 counts = card["verdict"].value_counts().to_dict() if len(card) else {}
 print(f"profile {profile}: {len(card)} claims;", ", ".join(f"{v}: {n}" for v, n in counts.items()))
@@ -215,9 +217,102 @@ card.set_index(["item", "claim"]) if len(card) else card''', metadata={"tags": [
     return nb
 
 
+COLLAPSE_INTRO = """# Li et al.: a label-free collapse metric, and partial collapse
+
+**The claims** (Li et al., ECCV 2022, seed 002): non-contrastive methods such as SimSiam collapse
+*partially* (a few directions carry most of the variance) rather than all at once; a metric
+computed **without labels** from the spectrum of the backbone features forecasts linear-probe
+accuracy; and SimSiam collapses partially when the model is small for the dataset.
+
+**The metric**, as their public code computes it (`ssllib.evaluate.spectral_auc`): take backbone
+features (before the projector, not normalised) of the test images, centre them, take the singular
+values $S_1 \\ge S_2 \\ge \\dots$, form $\\mathrm{explvar}_k = \\sum_{i \\le k} S_i / \\sum_i S_i$ and report
+$\\mathrm{AUC} = \\mathrm{mean}_k\\,\\mathrm{explvar}_k$: about 0.5 when the variance is spread evenly, 1 when it
+lies in one direction. The effective rank $\\exp(H(S/\\sum S))$ is shown beside it. Both are stored
+in every result record of this book, so they are tested here on all of the book's runs."""
+
+COLLAPSE_GATHER = '''import matplotlib.pyplot as plt
+import pandas as pd
+
+from ssllib import experiments, report
+from ssllib.results import CacheError
+
+records = []
+for name in experiments.EXPERIMENTS:
+    if name == "collapse_sweep":
+        continue
+    try:
+        records += experiments.run_experiment(name, profile, allow_train=False, progress=False)
+    except CacheError:
+        print(f"{name}: no cached results at profile {profile}")
+trained = [r for r in records if r["train"]["steps"] > 0]
+runs = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
+                      "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],
+                      "m_r": r["metrics"]["m_r"], "collapsed": r["metrics"]["collapsed"]} for r in trained])
+fig, ax = plt.subplots(figsize=(5, 3.6))
+for collapsed, part in runs.groupby("collapsed") if len(runs) else []:
+    ax.scatter(part["spectral AUC"], part["linear (%)"], label="collapsed" if collapsed else "not collapsed")
+ax.set_xlabel("spectral AUC (no labels)"); ax.set_ylabel("linear probe (%)"); ax.legend(); ax.grid(alpha=0.3)
+pd.DataFrame([report.forecast_claim(trained), report.forecast_claim(trained, healthy_only=True)]).set_index("claim")'''
+
+COLLAPSE_SPECTRA = '''ordered = sorted(trained, key=lambda r: r["metrics"]["spectral_auc"])
+picks = {"lowest AUC": ordered[0], "median AUC": ordered[len(ordered) // 2], "highest AUC": ordered[-1]} if ordered else {}
+fig, ax = plt.subplots(figsize=(5.5, 3.6))
+for label, r in picks.items():
+    s = r["spectrum"]
+    ax.semilogy(range(1, len(s) + 1), [max(x, 1e-12) for x in s],
+                label=f"{label}: {r['experiment']}/{r['variant']} (AUC {r['metrics']['spectral_auc']:.3f}, "
+                      f"m_r {r['metrics']['m_r']:.2f})")
+ax.set_xlabel("component"); ax.set_ylabel("singular value"); ax.legend(fontsize=7); ax.grid(alpha=0.3)
+runs.sort_values("spectral AUC").set_index("run").round(3)'''
+
+COLLAPSE_SWEEP = '''try:
+    sweep = experiments.run_experiment("collapse_sweep", profile, seeds=seeds, allow_train=allow_train,
+                                       overrides={"dataset": dataset}, device=device, progress=False)
+except CacheError as e:
+    sweep = []
+    print(f"The sweep has not been run at profile {profile!r} yet: {e}")
+if sweep:
+    grid = pd.DataFrame([{"width": r["config"]["width"], "images": r["config"]["train_subset"],
+                          "AUC": r["metrics"]["spectral_auc"], "linear": r["metrics"]["linear_acc"]} for r in sweep])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key in zip(axes, ("AUC", "linear")):
+        table = grid.pivot_table(index="width", columns="images", values=key)
+        im = ax.imshow(table.values, cmap="viridis")
+        ax.set_xticks(range(len(table.columns)), table.columns); ax.set_yticks(range(len(table.index)), table.index)
+        ax.set_xlabel("training images"); ax.set_ylabel("encoder width"); ax.set_title(key)
+        for (i, j), val in pd.DataFrame(table.values).stack().items():
+            ax.text(j, i, f"{val:.2f}" if key == "AUC" else f"{val:.1f}", ha="center", va="center", color="w")
+    display(pd.DataFrame(report.claims_for("collapse_sweep", sweep)))
+    display(pd.DataFrame(report.provenance_rows(sweep)).set_index("variant"))'''
+
+
+def collapse_chapter() -> nbf.NotebookNode:
+    md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
+    hidden = {"tags": ["hide-input"]}
+    nb = nbf.v4.new_notebook()
+    nb.cells = [
+        md(COLLAPSE_INTRO),
+        code(PARAMS, metadata={"tags": ["parameters"]}),
+        md("## Does the AUC forecast accuracy across this book's runs?\n\nEvery trained run of every "
+           "chapter at this profile, one point each. **Expected:** higher AUC, lower accuracy."),
+        code(COLLAPSE_GATHER, metadata=hidden),
+        md("## Eigen-spectra: a healthy, a partially and a fully collapsed run\n\nThe runs with the "
+           "lowest, the median and the highest AUC, with their singular values in decreasing order."),
+        code(COLLAPSE_SPECTRA, metadata=hidden),
+        md("## Model size vs dataset size\n\nSimSiam at three encoder widths x three training-set "
+           "sizes, each for the same number of steps (`collapse_sweep` in `ssllib.experiments`). "
+           "**Expected:** the small encoder on the full dataset has the highest AUC."),
+        code(COLLAPSE_SWEEP, metadata=hidden),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
 if __name__ == "__main__":
     for stem, spec in SPECS.items():
         nbf.write(chapter(stem, spec), HERE / f"{stem}.ipynb")
         print(f"wrote notebooks/{stem}.ipynb")
+    nbf.write(collapse_chapter(), HERE / "collapse_metric.ipynb")
     nbf.write(scorecard(), HERE / "scorecard.ipynb")
     print("wrote notebooks/scorecard.ipynb")

@@ -94,6 +94,15 @@ EXPERIMENTS = {
         notebook="table4_simsiam_components.ipynb",
         scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
     ),
+    "collapse_sweep": Experiment(
+        name="collapse_sweep",
+        title="Li et al.: partial collapse vs encoder width and training-set size (seed 002)",
+        # same number of steps (~146 at batch 256) for every cell: epochs = 146 * 256 / images
+        variants={f"w{w}_n{n}": dict(width=w, train_subset=n, epochs=round(146 * 256 / n, 3))
+                  for w in (4, 8, 16) for n in (5000, 15000, 50000)},
+        notebook="collapse_metric.ipynb",
+        scale={"cpu": dict(warmup_epochs=0.0)},
+    ),
 }
 
 

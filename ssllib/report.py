@@ -146,6 +146,53 @@ def fig4_claims(records):
     return claims
 
 
+def spearman(x, y) -> float:
+    """Spearman rank correlation (ties broken by order; fine for continuous metrics)."""
+    def ranks(v):
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        for rank, i in enumerate(order):
+            r[i] = float(rank)
+        return r
+    rx, ry = ranks(list(x)), ranks(list(y))
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    var = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+    return cov / var if var else 0.0
+
+
+def forecast_claim(records, healthy_only: bool = False):
+    """Li et al.: the label-free spectral AUC forecasts linear accuracy (higher AUC, lower accuracy),
+    tested across every trained run given.  healthy_only drops collapsed runs, which would make
+    the correlation easy."""
+    rs = [r for r in records if r["train"]["steps"] > 0 and "spectral_auc" in r["metrics"]
+          and not (healthy_only and r["metrics"]["collapsed"])]
+    which = "non-collapsed runs" if healthy_only else "all trained runs"
+    claim = f"spectral AUC forecasts linear accuracy ({which})"
+    if len(rs) < 4:
+        return _claim("Li et al.", claim, "negative correlation", f"{len(rs)} runs", NOT,
+                      "fewer than 4 runs to correlate")
+    rho = spearman([r["metrics"]["spectral_auc"] for r in rs], [r["metrics"]["linear_acc"] for r in rs])
+    verdict = REPRODUCED if rho <= -0.5 else PARTLY if rho < 0 else NOT
+    return _claim("Li et al.", claim, "higher AUC, lower accuracy", f"Spearman ρ = {rho:+.2f} over "
+                  f"{len(rs)} runs", verdict, "" if verdict == REPRODUCED else "ρ above -0.5")
+
+
+def sweep_claims(records):
+    """Li et al.: small models on large data collapse partially (higher AUC)."""
+    v = {r["variant"]: r["metrics"]["spectral_auc"] for r in records}
+    small, large = "w4_n50000", "w16_n50000"
+    out = []
+    if small in v and large in v and "w4_n5000" in v:
+        ok = v[small] > v[large] and v[small] > v["w4_n5000"]
+        half = v[small] > v[large] or v[small] > v["w4_n5000"]
+        out.append(_claim("Li et al.", "a small encoder on the full dataset collapses partially",
+                          "higher AUC for small model x large data",
+                          f"AUC {v[small]:.3f} vs {v[large]:.3f} (wide) and {v['w4_n5000']:.3f} (small data)",
+                          REPRODUCED if ok else PARTLY if half else NOT))
+    return out
+
+
 def collapse_and_gap(experiment, item, reference, gap=None):
     """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
     and optionally one accuracy ordering `gap = (better, worse, claim, min_gap)`."""
@@ -170,6 +217,7 @@ CLAIMS = {
         "simsiam", "inverse_predictor", "SimSiam is somewhat better than with a learned inverse predictor",
         0.0)),
     "fig4": fig4_claims,
+    "collapse_sweep": sweep_claims,
     "table3": collapse_and_gap("table3", "Table 3", "baseline", (
         "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
     "table4": collapse_and_gap("table4", "Table 4", "both", (
