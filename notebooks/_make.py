@@ -26,22 +26,26 @@ from ssllib.paper import REPORTED
 
 overrides = {{"dataset": dataset}} | ({{"epochs": float(epochs)}} if epochs is not None else {{}})
 records = experiments.run_experiment("{name}", profile, seeds=seeds, overrides=overrides, force=force,
-                                     allow_train=allow_train, device=device, progress=False)
-trained = max(records, key=lambda r: r["train"]["steps"])
-cfg = trained["config"]
-print(f"{{len(records)}} runs, profile {{profile}}: ResNet-18 width {{cfg['width']}}, batch {{cfg['batch_size']}}, "
-      f"up to {{trained['train']['steps']}} steps, {{trained['provenance']['data_source']}}")'''
+                                     allow_train=allow_train, device=device, progress=False,
+                                     allow_missing=not allow_train)
+missing = experiments.missing_runs("{name}", profile, seeds, overrides)
+if missing:
+    print(f"Not run yet at profile {{profile}} (left out below): {{', '.join(missing)}}")
+for r in records[:1]:
+    trained = max(records, key=lambda r: r["train"]["steps"])
+    cfg = trained["config"]
+    print(f"{{len(records)}} runs, profile {{profile}}: ResNet-18 width {{cfg['width']}}, batch {{cfg['batch_size']}}, "
+          f"up to {{trained['train']['steps']}} steps, {{trained['provenance']['data_source']}}")'''
 
-TABLE = '''table = pd.DataFrame(report.summary_rows(records, REPORTED["{name}"])).set_index("method")
-table.drop(columns="variant")'''
+TABLE = '''report.frame(report.summary_rows(records, REPORTED["{name}"]), "method").drop(columns="variant", errors="ignore")'''
 
 VERDICTS = '''claims = report.claims_for("{name}", records)
 for v, rs in report.by_variant(records).items():
     for key in ("m_r", "m_o", "linear_acc", "z_std_sqrt_d"):
         glue(f"{name}_{{v}}_{{key}}", f"{{report.mean_std(r['metrics'][key] for r in rs)[0]:.3f}}", display=False)
-pd.DataFrame(claims).set_index("claim")'''
+report.frame(claims, "claim")'''
 
-PROVENANCE = 'pd.DataFrame(report.provenance_rows(records)).set_index("variant")'
+PROVENANCE = 'report.frame(report.provenance_rows(records), "variant")'
 
 COMMON_TABLE_NOTE = """Our runs are far shorter than the paper's 1000 epochs (see the provenance table at the end),
 so absolute accuracies are not comparable; collapse and orderings are what we judge. `linear` is a
@@ -199,10 +203,15 @@ from ssllib import experiments, report
 rows, missing, everything = [], [], []
 for name in experiments.EXPERIMENTS:
     try:
-        records = experiments.run_experiment(name, profile, allow_train=allow_train, progress=False)
+        records = experiments.run_experiment(name, profile, allow_train=allow_train, progress=False,
+                                             allow_missing=not allow_train)
     except experiments.CacheError as e:
-        missing.append({"experiment": name, "why": str(e)})
+        missing.append({"experiment": name, "not run": str(e)})
         continue
+    if not allow_train:
+        gaps = experiments.missing_runs(name, profile)
+        if gaps:
+            missing.append({"experiment": name, "not run": ", ".join(gaps)})
     rows += report.claims_for(name, records)
     everything += records
 rows += [report.forecast_claim(everything), report.forecast_claim(everything, healthy_only=True)]
@@ -242,9 +251,10 @@ for name in experiments.EXPERIMENTS:
     if name == "collapse_sweep":
         continue
     try:
-        records += experiments.run_experiment(name, profile, allow_train=False, progress=False)
-    except CacheError:
-        print(f"{name}: no cached results at profile {profile}")
+        records += experiments.run_experiment(name, profile, allow_train=False, progress=False,
+                                              allow_missing=True)
+    except CacheError as e:
+        print(f"{name}: {e}")
 trained = [r for r in records if r["train"]["steps"] > 0]
 runs = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
                       "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],
@@ -264,7 +274,7 @@ for label, r in picks.items():
                 label=f"{label}: {r['experiment']}/{r['variant']} (AUC {r['metrics']['spectral_auc']:.3f}, "
                       f"m_r {r['metrics']['m_r']:.2f})")
 ax.set_xlabel("component"); ax.set_ylabel("singular value"); ax.legend(fontsize=7); ax.grid(alpha=0.3)
-runs.sort_values("spectral AUC").set_index("run").round(3)'''
+runs.sort_values("spectral AUC").set_index("run").round(3) if len(runs) else "no trained runs"'''
 
 COLLAPSE_SWEEP = '''try:
     sweep = experiments.run_experiment("collapse_sweep", profile, seeds=seeds, allow_train=allow_train,
@@ -283,8 +293,8 @@ if sweep:
         ax.set_xlabel("training images"); ax.set_ylabel("encoder width"); ax.set_title(key)
         for (i, j), val in pd.DataFrame(table.values).stack().items():
             ax.text(j, i, f"{val:.2f}" if key == "AUC" else f"{val:.1f}", ha="center", va="center", color="w")
-    display(pd.DataFrame(report.claims_for("collapse_sweep", sweep)))
-    display(pd.DataFrame(report.provenance_rows(sweep)).set_index("variant"))'''
+    display(report.frame(report.claims_for("collapse_sweep", sweep), "claim"))
+    display(report.frame(report.provenance_rows(sweep), "variant"))'''
 
 
 def collapse_chapter() -> nbf.NotebookNode:

@@ -178,8 +178,13 @@ def find_same_run(cfg, profile: str) -> dict | None:
 
 
 def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, overrides=None,
-                   force=False, allow_train=True, device="auto", data_dir=None, progress=True):
-    """Run (or load) every variant x seed of an experiment; returns the list of records."""
+                   force=False, allow_train=True, device="auto", data_dir=None, progress=True,
+                   allow_missing=False):
+    """Run (or load) every variant x seed of an experiment; returns the list of records.
+
+    allow_missing (with allow_train=False): leave out runs that are not cached instead of raising;
+    `missing_runs` names them.
+    """
     exp = get_experiment(name)
     variants = list(variants or exp.variants)
     seeds = list(seeds if seeds is not None else exp.default_seeds.get(profile, [0]))
@@ -190,6 +195,23 @@ def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, o
         path = entry_path(cfg, profile)
         if data is None and (force or not path.exists()) and allow_train:
             data = load_dataset(cfg.dataset, data_dir)
-        records.append(run_one(cfg, profile, force=force, allow_train=allow_train, device=device,
-                               data_dir=data_dir, progress=progress, data=data))
+        try:
+            records.append(run_one(cfg, profile, force=force, allow_train=allow_train, device=device,
+                                   data_dir=data_dir, progress=progress, data=data))
+        except CacheError:
+            if not allow_missing or allow_train:
+                raise
     return records
+
+
+def missing_runs(name: str, profile: str, seeds=None, overrides=None) -> list[str]:
+    """'variant (seed s)' for every run of the experiment without a cached result."""
+    exp = get_experiment(name)
+    seeds = list(seeds if seeds is not None else exp.default_seeds.get(profile, [0]))
+    out = []
+    for v in exp.variants:
+        for s in seeds:
+            cfg = make_config(name, v, profile, s, **(overrides or {}))
+            if not entry_path(cfg, profile).exists() and find_same_run(cfg, profile) is None:
+                out.append(f"{v} (seed {s})")
+    return out

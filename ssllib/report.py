@@ -32,6 +32,13 @@ def fmt(values, digits=2):
     return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if len(values) > 1 else "")
 
 
+def frame(rows: list[dict], index: str):
+    """A pandas DataFrame of `rows` indexed by `index` (an empty one says so)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows).set_index(index) if rows else pd.DataFrame({"": ["no cached results"]})
+
+
 def summary_rows(records, paper: dict):
     """One row per variant: paper columns beside ours (mean ± std over seeds)."""
     rows = []

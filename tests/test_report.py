@@ -52,3 +52,19 @@ def test_same_training_is_shared_between_experiments(tiny):
     assert shared["reused_from"].startswith("table4/") and shared["variant"] == "simsiam"
     assert shared["metrics"] == first["metrics"]
     assert experiments.run_one(b, "smoke", allow_train=False) == shared  # now its own entry
+
+
+def test_book_build_leaves_out_missing_runs_and_names_them():
+    import pytest
+
+    from ssllib.results import CacheError
+
+    over = {"dataset": "synthetic"}
+    experiments.run_experiment("table2", "smoke", variants=["naive_siamese"], overrides=over, progress=False)
+    got = experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False, allow_missing=True)
+    assert [r["variant"] for r in got] == ["naive_siamese"]
+    gaps = experiments.missing_runs("table2", "smoke", overrides=over)
+    assert gaps == ["simsiam (seed 0)", "mirror_simsiam (seed 0)", "symmetric_predictor (seed 0)",
+                    "random_init (seed 0)"]
+    with pytest.raises(CacheError):
+        experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False)
