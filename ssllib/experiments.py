@@ -26,6 +26,15 @@ class Experiment:
     variant_scale: dict = field(default_factory=dict)  # profile -> variant -> overrides
 
 
+SWEEP_IMAGES = (5000, 15000, 50000)
+
+
+def _sweep_sizes(images_div: int, steps: int, batch: int) -> dict:
+    return {f"w{w}_n{n}": dict(train_subset=n // images_div,
+                               epochs=round(steps * batch / (n // images_div), 4))
+            for w in (4, 8, 16) for n in SWEEP_IMAGES}
+
+
 EXPERIMENTS = {
     "table2": Experiment(
         name="table2",
@@ -97,11 +106,17 @@ EXPERIMENTS = {
     "collapse_sweep": Experiment(
         name="collapse_sweep",
         title="Li et al.: partial collapse vs encoder width and training-set size (seed 002)",
-        # same number of steps (~146 at batch 256) for every cell: epochs = 146 * 256 / images
-        variants={f"w{w}_n{n}": dict(width=w, train_subset=n, epochs=round(146 * 256 / n, 3))
-                  for w in (4, 8, 16) for n in (5000, 15000, 50000)},
+        variants={f"w{w}_n{n}": dict(width=w) for w in (4, 8, 16) for n in SWEEP_IMAGES},
         notebook="collapse_metric.ipynb",
         scale={"cpu": dict(warmup_epochs=0.0)},
+        # the training-set size is what the sweep varies, so it is set per profile: every cell
+        # of a profile trains the same number of steps (epochs = steps x batch / images)
+        variant_scale={
+            "smoke": _sweep_sizes(images_div=50, steps=4, batch=32),
+            "cpu": _sweep_sizes(images_div=1, steps=146, batch=256),
+            "gpu": _sweep_sizes(images_div=1, steps=9760, batch=512),
+            "paper": _sweep_sizes(images_div=1, steps=195000, batch=256),
+        },
     ),
 }
 

@@ -41,3 +41,15 @@ def test_every_loss_trains_through_the_full_model(loss):
 def test_resnet18_has_the_standard_parameter_count_at_width_64():
     n = sum(p.numel() for p in models.resnet18(64).parameters())
     assert 11.1e6 < n < 11.2e6  # CIFAR ResNet-18 without the fc layer: 11.17M
+
+
+def test_every_experiment_variant_is_seconds_long_at_smoke():
+    from ssllib.experiments import EXPERIMENTS, make_config
+    from ssllib.train import schedule
+
+    for name, exp in EXPERIMENTS.items():
+        for variant in exp.variants:
+            cfg = make_config(name, variant, "smoke")
+            n = cfg.train_subset or 50000
+            assert schedule(cfg, n)[1] <= 16, (name, variant)
+            assert cfg.width <= 16 and cfg.batch_size * cfg.n_views <= 1024, (name, variant)
