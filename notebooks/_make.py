@@ -40,9 +40,11 @@ for r in records[:1]:
 TABLE = '''report.frame(report.summary_rows(records, REPORTED["{name}"]), "method").drop(columns="variant", errors="ignore")'''
 
 VERDICTS = '''claims = report.claims_for("{name}", records)
-for v, rs in report.by_variant(records).items():
+by = report.by_variant(records)
+for v in experiments.get_experiment("{name}").variants:
     for key in ("m_r", "m_o", "linear_acc", "z_std_sqrt_d"):
-        glue(f"{name}_{{v}}_{{key}}", f"{{report.mean_std(r['metrics'][key] for r in rs)[0]:.3f}}", display=False)
+        value = report.mean_std(r["metrics"][key] for r in by[v])[0] if v in by else None
+        glue(f"{name}_{{v}}_{{key}}", "(not run)" if value is None else f"{{value:.3f}}", display=False)
 report.frame(claims, "claim")'''
 
 PROVENANCE = 'report.frame(report.provenance_rows(records), "variant")'
@@ -200,6 +202,7 @@ results at this profile are listed as missing rather than guessed."""),
 
 from ssllib import experiments, report
 
+pd.set_option("display.max_colwidth", None)
 rows, missing, everything = [], [], []
 for name in experiments.EXPERIMENTS:
     try:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from .decomposition import COLLAPSE_M_R
 from .paper import REPORTED
 
-REPRODUCED, PARTLY, NOT = "reproduced", "partly", "not reproduced"
+REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 
 
 def by_variant(records) -> dict:
@@ -177,7 +177,7 @@ def forecast_claim(records, healthy_only: bool = False):
     which = "non-collapsed runs" if healthy_only else "all trained runs"
     claim = f"spectral AUC forecasts linear accuracy ({which})"
     if len(rs) < 4:
-        return _claim("Li et al.", claim, "negative correlation", f"{len(rs)} runs", NOT,
+        return _claim("Li et al.", claim, "negative correlation", f"{len(rs)} runs", UNTESTED,
                       "fewer than 4 runs to correlate")
     rho = spearman([r["metrics"]["spectral_auc"] for r in rs], [r["metrics"]["linear_acc"] for r in rs])
     verdict = REPRODUCED if rho <= -0.5 else PARTLY if rho < 0 else NOT
