@@ -65,8 +65,7 @@ class Trainer:
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
         self.loss_fn = build_loss(cfg, num_images=n).to(self.device)
-        self.train_idx = torch.arange(n)  # the first n images (a fixed subset for sweeps)
-        self.train_x = data.train_x[:n].to(self.device)
+        self.train_x = data.train_x[:n].to(self.device)  # the first n: a fixed subset for sweeps
         self.train_y = data.train_y[:n].to(self.device)
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)
         lr = cfg.base_lr * cfg.batch_size / 256
@@ -112,9 +111,9 @@ class Trainer:
         self.loss_fn.load_state_dict(s["loss_fn"])
         self.probe.load_state_dict(s["probe"])
         self.opt.load_state_dict(s["opt"])
-        self.g_data.set_state(s["g_data"])
-        self.g_aug.set_state(s["g_aug"])
-        torch.set_rng_state(s["rng"])
+        self.g_data.set_state(s["g_data"].cpu())  # generator states are CPU byte tensors,
+        self.g_aug.set_state(s["g_aug"].cpu())    # whatever map_location moved them to
+        torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
         return True
 
