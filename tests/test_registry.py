@@ -53,3 +53,16 @@ def test_every_experiment_variant_is_seconds_long_at_smoke():
             n = cfg.train_subset or 50000
             assert schedule(cfg, n)[1] <= 16, (name, variant)
             assert cfg.width <= 16 and cfg.batch_size * cfg.n_views <= 1024, (name, variant)
+
+
+def test_every_experiment_builds_at_every_profile():
+    from ssllib.config import PROFILES
+    from ssllib.experiments import EXPERIMENTS, make_config
+
+    for profile in PROFILES:
+        for name, exp in EXPERIMENTS.items():
+            for variant in exp.variants:
+                cfg = make_config(name, variant, profile)
+                assert (cfg.experiment, cfg.variant) == (name, variant)
+    paper = make_config("table2", "simsiam", "paper")
+    assert (paper.width, paper.proj_dim, paper.pred_hidden, paper.batch_size, paper.epochs) == (64, 2048, 512, 256, 1000)
