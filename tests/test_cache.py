@@ -74,3 +74,14 @@ def test_force_retrains_and_no_train_raises(tiny, monkeypatch):
     assert calls == [1]
     with pytest.raises(CacheError, match="training is not allowed"):
         run(tiny.replace(seed=5), allow_train=False)
+
+
+def test_every_committed_result_is_a_valid_entry():
+    """The book reads these: each must pass the same checks as any cache read."""
+    from ssllib.data import REPO_ROOT
+
+    paths = [p for p in (REPO_ROOT / "results").glob("*/*/*.json") if p.parts[-3] != "smoke"]
+    for path in paths:
+        record = read_entry(path)
+        assert record["profile"] == path.parts[-3] and record["experiment"] == path.parts[-2]
+        assert record["provenance"]["data_sha256"] and record["provenance"]["device"]
