@@ -34,6 +34,7 @@ class Config:
     proj_hidden: int = 2048
     proj_dim: int = 2048
     pred_hidden: int = 512
+    normalize_z: bool = False        # Section 4 / Table 5: l2-normalise the encoder output z
     # optimisation (A.1)
     batch_size: int = 256
     epochs: float = 1000.0
@@ -66,7 +67,7 @@ class Config:
 NON_SEMANTIC = ("log_every", "ckpt_every")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
-LATE_FIELDS: dict = {}
+LATE_FIELDS: dict = {"normalize_z": False}
 
 PROFILES: dict[str, dict] = {
     # seconds per run: the plumbing, not the science

@@ -86,12 +86,61 @@ def no_predictor(dim: int, hidden: int) -> nn.Module:
     return nn.Identity()
 
 
+@register(PREDICTORS, "fc_fc_bias")
+def two_fc_predictor(dim: int, hidden: int) -> nn.Module:
+    """Table 5 "Two FC": FC + FC + bias, i.e. the MLP predictor without its BN and ReLU."""
+    return nn.Sequential(nn.Linear(dim, hidden, bias=False), nn.Linear(hidden, dim))
+
+
+class TanhLinear(nn.Module):
+    """Table 5 "One FC": a single FC layer whose weights are constrained by a Tanh.  We read
+    "apply a Tanh layer to constrain the FC weight values" as the parametrisation W = tanh(V)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(dim, dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
+
+    def forward(self, z):
+        return F.linear(z, torch.tanh(self.weight), self.bias)
+
+
+@register(PREDICTORS, "tanh_fc")
+def tanh_fc_predictor(dim: int, hidden: int) -> nn.Module:
+    return TanhLinear(dim)
+
+
+class BiasOnly(nn.Module):
+    """Table 5 "One bias": p = z + b.  Section 4 / A.8: b learns the centre, b ~ ((1-m)/m) o_z."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, z):
+        return z + self.bias
+
+
+@register(PREDICTORS, "bias")
+def bias_predictor(dim: int, hidden: int) -> nn.Module:
+    return BiasOnly(dim)
+
+
+def last_bias(predictor: nn.Module) -> torch.Tensor | None:
+    """The predictor's output bias (Table 6 compares it with the centre o_z), if it has one."""
+    last = predictor[-1] if isinstance(predictor, nn.Sequential) else predictor
+    b = getattr(last, "bias", None)
+    return b.detach() if isinstance(b, torch.Tensor) else None
+
+
 class SiameseNet(nn.Module):
     """backbone -> projector gives z (the paper's encoder f); predictor h maps z to p."""
 
     def __init__(self, encoder: str, width: int, proj_hidden: int, proj_dim: int, predictor: str,
-                 pred_hidden: int):
+                 pred_hidden: int, normalize_z: bool = False):
         super().__init__()
+        self.normalize_z = normalize_z  # Section 4 / Table 5: l2-normalised encoder output
         self.backbone = ENCODERS[encoder](width)
         self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim)
         self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden)
@@ -99,9 +148,10 @@ class SiameseNet(nn.Module):
     def forward(self, views: list[torch.Tensor]):
         """Returns the backbone features of each view and the projections z of each view."""
         feats = [self.backbone(v) for v in views]  # one pass per view, as simsiam/builder.py:
-        return feats, [self.projector(f) for f in feats]  # BN statistics are per view
+        z = [self.projector(f) for f in feats]      # BN statistics are per view
+        return feats, [F.normalize(v, dim=1) for v in z] if self.normalize_z else z
 
 
 def build_model(cfg) -> SiameseNet:
     return SiameseNet(cfg.encoder, cfg.width, cfg.proj_hidden, cfg.proj_dim, cfg.predictor,
-                      cfg.pred_hidden)
+                      cfg.pred_hidden, cfg.normalize_z)
