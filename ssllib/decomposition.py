@@ -64,3 +64,21 @@ def decomposition_metrics(z: torch.Tensor) -> dict:
 
 def is_collapsed(m_r_value: float) -> bool:
     return bool(m_r_value < COLLAPSE_M_R)
+
+
+@torch.no_grad()
+def bias_centre_metrics(bias: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> dict:
+    """Table 6 and Appendix A.8 for a predictor with an output bias b.
+
+    bias_centre_cos: cosine similarity between b and the centre o_z of Z (paper: 0.99 for a single
+    bias, 0.89 for the MLP's last bias).  For p_a = Z_a + b, A.8 (Eq. 12) predicts
+    b = ((1 - m) / m) o_z with m = cossim(Z_a, Z_b) / ||p_a|| (batch mean): we report the predicted
+    coefficient and the measured one, (b . o_z) / ||o_z||^2.
+    """
+    Z_a, Z_b = F.normalize(z_a.float(), dim=1), F.normalize(z_b.float(), dim=1)
+    centre = Z_a.mean(0)
+    b = bias.float()
+    m = ((Z_a * Z_b).sum(1) / (Z_a + b).norm(dim=1)).mean()
+    return {"bias_centre_cos": F.cosine_similarity(b, centre, dim=0).item(),
+            "a8_predicted_coef": ((1 - m) / m).item(),
+            "a8_measured_coef": (b @ centre / centre.pow(2).sum()).item()}

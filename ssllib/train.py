@@ -23,10 +23,10 @@ from tqdm import tqdm
 from .augment import simsiam_augment
 from .config import config_hash
 from .data import atomic_torch_save
-from .decomposition import decomposition_metrics
+from .decomposition import bias_centre_metrics, decomposition_metrics
 from .evaluate import evaluate_backbone
 from .losses import build_loss
-from .models import build_model
+from .models import build_model, last_bias
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -153,12 +153,18 @@ class Trainer:
 
     @torch.no_grad()
     def snapshot_metrics(self) -> dict:
-        """Decomposition metrics of the current model on one augmented batch (for 0-step runs)."""
+        """Metrics of the current model on one fixed augmented two-view batch: the decomposition
+        (used for 0-step runs, which have no training log) and, when the predictor has an output
+        bias, Table 6's bias-centre similarity and A.8's coefficient."""
         g = torch.Generator(device=self.device).manual_seed(self.cfg.seed + 2)
         x = self.train_x[: self.cfg.batch_size]
         model = copy.deepcopy(self.model).train()  # batch statistics, as in the training log
-        _, z = model([simsiam_augment(x, g)])
-        return decomposition_metrics(z[0])
+        _, z = model([simsiam_augment(x, g), simsiam_augment(x, g)])
+        out = decomposition_metrics(z[0])
+        bias = last_bias(model.predictor)
+        if bias is not None and bias.shape[0] == z[0].shape[1]:
+            out.update(bias_centre_metrics(bias, z[0], z[1]))
+        return out
 
     # ---- the loop ----------------------------------------------------------------------------
     def fit(self, ckpt_path: Path | None = None, progress: bool = True,
@@ -197,9 +203,11 @@ class Trainer:
         with torch.no_grad():
             online = self.probe(f_te.to(self.device)).argmax(1).cpu() == y_te
         metrics["online_linear_acc"] = 100 * online.float().mean().item()
-        last = self.curve[-5:] if self.curve else [self.snapshot_metrics()]
+        snapshot = self.snapshot_metrics()
+        last = self.curve[-5:] if self.curve else [snapshot]
         for key in ("z_std", "z_std_sqrt_d", "m_o", "m_r", "covariance"):
             metrics[key] = sum(r[key] for r in last) / len(last)
+        metrics.update({k: v for k, v in snapshot.items() if k.startswith(("bias_", "a8_"))})
         if ckpt_path is not None:
             self.save(ckpt_path)
         images = self.total * self.cfg.batch_size * self.cfg.n_views

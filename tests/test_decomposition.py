@@ -59,3 +59,16 @@ def test_eq3_gradient_of_cosine_loss_is_the_other_view():
     Zb = F.normalize(torch.randn(4, 5), dim=1)
     (-(Za * Zb).sum()).backward()
     assert torch.allclose(-Za.grad, Zb)
+
+
+def test_a8_bias_metrics_on_a_bias_equal_to_the_centre_direction():
+    torch.manual_seed(0)
+    z_a = torch.randn(64, 8) + torch.tensor([3.0] + [0.0] * 7)
+    z_b = z_a + 0.1 * torch.randn(64, 8)
+    centre = F.normalize(z_a, dim=1).mean(0)
+    out = dec.bias_centre_metrics(0.7 * centre, z_a, z_b)
+    assert math.isclose(out["bias_centre_cos"], 1.0, rel_tol=1e-5)
+    assert math.isclose(out["a8_measured_coef"], 0.7, rel_tol=1e-5)
+    Z_a, Z_b = F.normalize(z_a, dim=1), F.normalize(z_b, dim=1)
+    m = ((Z_a * Z_b).sum(1) / (Z_a + 0.7 * centre).norm(dim=1)).mean()
+    assert math.isclose(out["a8_predicted_coef"], ((1 - m) / m).item(), rel_tol=1e-5)
