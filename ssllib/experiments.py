@@ -172,6 +172,30 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     return write_entry(path, record, result.curve)
 
 
+def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
+    """Add metrics that a newer ssllib computes at the end of a run (never changing existing ones)
+    to a cached record, from the run's final checkpoint.  Returns the record, rewritten in place
+    when something was added."""
+    from .train import Trainer
+
+    cfg = Config(**record["config"])
+    ckpt = checkpoint_path(cfg, record["profile"])
+    data = data or load_dataset(cfg.dataset)
+    trainer = Trainer(cfg, data, device)
+    if not trainer.load(ckpt) or trainer.step != trainer.total:
+        raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} at {ckpt}")
+    new = {k: v for k, v in trainer.snapshot_metrics().items()
+           if k.startswith(("bias_", "a8_", "p_")) and k not in record["metrics"]}
+    if not new:
+        return record
+    path = entry_path(cfg, record["profile"])
+    updated = dict(record, metrics={**record["metrics"], **new},
+                   metrics_added=sorted(set(record.get("metrics_added", [])) | set(new)))
+    for k in ("curve_file", "curve_sha256"):
+        updated.pop(k)
+    return write_entry(path, updated, path.with_name(record["curve_file"]).read_text())
+
+
 def find_same_run(cfg, profile: str) -> dict | None:
     """A valid record of another experiment that trained exactly `cfg` (labels aside), copied
     under this experiment's name with `reused_from` saying where it came from."""

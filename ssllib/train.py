@@ -161,6 +161,9 @@ class Trainer:
         model = copy.deepcopy(self.model).train()  # batch statistics, as in the training log
         _, z = model([simsiam_augment(x, g), simsiam_augment(x, g)])
         out = decomposition_metrics(z[0])
+        # the predictor's output p = h(z): where the loss acts on P (Symmetric Predictor, Fig. 2b),
+        # h(f(.)) is the encoder that can collapse even while z does not
+        out.update({f"p_{k}": v for k, v in decomposition_metrics(model.predictor(z[0])).items()})
         bias = last_bias(model.predictor)
         if bias is not None and bias.shape[0] == z[0].shape[1]:
             out.update(bias_centre_metrics(bias, z[0], z[1]))
@@ -207,7 +210,7 @@ class Trainer:
         last = self.curve[-5:] if self.curve else [snapshot]
         for key in ("z_std", "z_std_sqrt_d", "m_o", "m_r", "covariance"):
             metrics[key] = sum(r[key] for r in last) / len(last)
-        metrics.update({k: v for k, v in snapshot.items() if k.startswith(("bias_", "a8_"))})
+        metrics.update({k: v for k, v in snapshot.items() if k.startswith(("bias_", "a8_", "p_"))})
         if ckpt_path is not None:
             self.save(ckpt_path)
         images = self.total * self.cfg.batch_size * self.cfg.n_views
