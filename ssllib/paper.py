@@ -12,7 +12,9 @@ TABLE2 = {  # Table 2: Results of various Siamese architectures
     "simsiam": {"label": "SimSiam", "collapse": False, "top1": 66.62},
     "mirror_simsiam": {"label": "Mirror SimSiam", "collapse": True, "top1": 1.0},
     "naive_siamese": {"label": "Naive Siamese", "collapse": True, "top1": 1.0},
-    "symmetric_predictor": {"label": "Symmetric Predictor", "collapse": True, "top1": 1.0},
+    "symmetric_predictor": {"label": "Symmetric Predictor", "collapse": True, "top1": 1.0,
+                            # Sec. 2.3: h is part of the new encoder F = h(f(.)), whose output is P
+                            "collapse_of": "p"},
 }
 
 TABLE1 = {  # Table 1: Influence of explicit EOA (Appendix A.3)

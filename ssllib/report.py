@@ -56,6 +56,7 @@ def summary_rows(records, paper: dict):
             "std·√d": fmt((m["z_std_sqrt_d"] for m in ms), 3),
             "m_o": fmt((m["m_o"] for m in ms), 3),
             "m_r": fmt((m["m_r"] for m in ms), 3),
+            "m_r of p = h(z)": fmt((m["p_m_r"] for m in ms), 3) if all("p_m_r" in m for m in ms) else "–",
             "seeds": len(rs),
         })
     return rows
@@ -82,12 +83,21 @@ def _claim(item, claim, paper, ours, verdict, reason=""):
             "reason": reason}
 
 
-def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float | None):
+def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float | None, of: str = "z"):
     """Compare a variant's collapse with the paper's.  `reference_m_r`: SimSiam's m_r, to call a
-    run that is heading for collapse (m_r under half of SimSiam's, yet above the threshold) 'partly'."""
-    m_r, _ = mean_std(r["metrics"]["m_r"] for r in rs)
-    collapsed = all(r["metrics"]["collapsed"] for r in rs)
-    ours = f"{'collapsed' if collapsed else 'not collapsed'} (m_r = {fmt([r['metrics']['m_r'] for r in rs], 3)})"
+    run that is heading for collapse (m_r under half of SimSiam's, yet above the threshold) 'partly'.
+    `of`: "z" (the encoder output, default) or "p" (the predictor output, for variants whose
+    encoder is h(f(.)) as the paper reads the Symmetric Predictor)."""
+    key = "m_r" if of == "z" else "p_m_r"
+    if any(key not in r["metrics"] for r in rs):
+        return _claim(item, f"{label} {'collapses' if paper_collapse else 'does not collapse'}",
+                      "", f"{key} not measured for this run", UNTESTED)
+    m_r, _ = mean_std(r["metrics"][key] for r in rs)
+    collapsed = m_r < COLLAPSE_M_R if of == "p" else all(r["metrics"]["collapsed"] for r in rs)
+    ours = (f"{'collapsed' if collapsed else 'not collapsed'} "
+            f"({key} = {fmt([r['metrics'][key] for r in rs], 3)}; m_r of z = "
+            f"{fmt([r['metrics']['m_r'] for r in rs], 3)})" if of == "p" else
+            f"{'collapsed' if collapsed else 'not collapsed'} (m_r = {fmt([r['metrics']['m_r'] for r in rs], 3)})")
     paper = "collapses" if paper_collapse else "does not collapse"
     if collapsed == paper_collapse:
         return _claim(item, f"{label} {paper}", paper, ours, REPRODUCED)
@@ -120,7 +130,8 @@ def collapse_claims(experiment, item, records, reference=None):
     paper = REPORTED[experiment]
     v = by_variant(records)
     ref = mean_std(r["metrics"]["m_r"] for r in v[reference])[0] if reference in v else None
-    return [collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None)
+    return [collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None,
+                           p.get("collapse_of", "z"))
             for name, p in paper.items() if name in v and "collapse" in p]
 
 
