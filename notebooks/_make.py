@@ -71,7 +71,11 @@ so the accuracies have a floor to be read against.""",
 
 **Expected** (Appendix A.4, Fig. 7): SimSiam's standard deviation and $m_r$ stay high; the other
 three fall towards 0 while $m_o$ rises towards 1. The dashed line is the healthy level of the
-standard deviation, $1/\\sqrt{d}$ (plotted multiplied by $\\sqrt{d}$).""",
+standard deviation, $1/\\sqrt{d}$ (plotted multiplied by $\\sqrt{d}$).
+
+The Symmetric Predictor's loss acts on $P = h(z)$: Section 2.3 reads $h(f(\\cdot))$ as its encoder,
+so its collapse is judged on $p$ (column "m_r of p" above, measured at the end of training) while
+these curves show $z$, which can keep a residual after $P$ has become constant.""",
         keys=("z_std_sqrt_d", "m_o", "m_r"),
         summary="""At the end of training SimSiam's residual ratio is $m_r$ = {glue:text}`table2_simsiam_m_r`,
 against {glue:text}`table2_naive_siamese_m_r` for Naive Siamese,
