@@ -67,7 +67,7 @@ def is_collapsed(m_r_value: float) -> bool:
 
 
 @torch.no_grad()
-def bias_centre_metrics(bias: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> dict:
+def bias_centre_metrics(bias: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor, a8: bool = True) -> dict:
     """Table 6 and Appendix A.8 for a predictor with an output bias b.
 
     bias_centre_cos: cosine similarity between b and the centre o_z of Z (paper: 0.99 for a single
@@ -78,7 +78,9 @@ def bias_centre_metrics(bias: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor
     Z_a, Z_b = F.normalize(z_a.float(), dim=1), F.normalize(z_b.float(), dim=1)
     centre = Z_a.mean(0)
     b = bias.float()
-    m = ((Z_a * Z_b).sum(1) / (Z_a + b).norm(dim=1)).mean()
-    return {"bias_centre_cos": F.cosine_similarity(b, centre, dim=0).item(),
-            "a8_predicted_coef": ((1 - m) / m).item(),
-            "a8_measured_coef": (b @ centre / centre.pow(2).sum()).item()}
+    out = {"bias_centre_cos": F.cosine_similarity(b, centre, dim=0).item()}
+    if a8:
+        m = ((Z_a * Z_b).sum(1) / (Z_a + b).norm(dim=1)).mean()
+        out |= {"a8_predicted_coef": ((1 - m) / m).item(),
+                "a8_measured_coef": (b @ centre / centre.pow(2).sum()).item()}
+    return out

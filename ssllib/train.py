@@ -26,7 +26,7 @@ from .data import atomic_torch_save
 from .decomposition import bias_centre_metrics, decomposition_metrics
 from .evaluate import evaluate_backbone
 from .losses import build_loss
-from .models import build_model, last_bias
+from .models import BiasOnly, build_model, last_bias
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -113,7 +113,8 @@ class Trainer:
         self.opt.load_state_dict(s["opt"])
         self.g_data.set_state(s["g_data"].cpu())  # generator states are CPU byte tensors,
         self.g_aug.set_state(s["g_aug"].cpu())    # whatever map_location moved them to
-        torch.set_rng_state(s["rng"].cpu())
+        if "rng" in s:  # checkpoints written before the global RNG was saved lack it
+            torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
         return True
 
@@ -166,7 +167,8 @@ class Trainer:
         out.update({f"p_{k}": v for k, v in decomposition_metrics(model.predictor(z[0])).items()})
         bias = last_bias(model.predictor)
         if bias is not None and bias.shape[0] == z[0].shape[1]:
-            out.update(bias_centre_metrics(bias, z[0], z[1]))
+            a8 = isinstance(model.predictor, BiasOnly)  # A.8's derivation is for p = Z + b only
+            out.update(bias_centre_metrics(bias, z[0], z[1], a8=a8))
         return out
 
     # ---- the loop ----------------------------------------------------------------------------
