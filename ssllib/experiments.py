@@ -155,7 +155,7 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     if not allow_train:
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
-    started, git = dt.datetime.now(dt.timezone.utc), git_state()
+    started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
     data = data or load_dataset(cfg.dataset, data_dir)
     ckpt = checkpoint_path(cfg, profile)
     if force and ckpt.exists():

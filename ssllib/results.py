@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -104,7 +105,10 @@ def read_curve(record: dict, profile_dir: Path | None = None) -> list[dict]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+@functools.lru_cache(maxsize=1)
 def git_state() -> dict:
+    """Commit and dirty flag of ssllib, read once per process: the code a process runs is the code
+    it imported, even if the tree changes while it trains."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
                               timeout=10).stdout.strip()
