@@ -103,6 +103,14 @@ EXPERIMENTS = {
         notebook="table4_simsiam_components.ipynb",
         scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
     ),
+    "table5": Experiment(
+        name="table5",
+        title="Tables 5-6, A.8: simpler predictors on an l2-normalised encoder output (Sec. 4)",
+        variants={name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
+                  (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))},
+        notebook="table5_simple_predictors.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
     "collapse_sweep": Experiment(
         name="collapse_sweep",
         title="Li et al.: partial collapse vs encoder width and training-set size (seed 002)",

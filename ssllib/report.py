@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
-from .paper import REPORTED
+from .paper import REPORTED, TABLE6
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 
@@ -211,6 +211,30 @@ def sweep_claims(records):
     return out
 
 
+def table5_claims(records):
+    """Table 5's collapse claims, Table 6's bias-centre similarity, A.8's coefficient."""
+    v = by_variant(records)
+    out = collapse_claims("table5", "Table 5", records, reference="mlp")
+    for name, paper_cos in TABLE6.items():
+        rs = [r for r in v.get(name, []) if "bias_centre_cos" in r["metrics"]]
+        if rs:
+            cos = mean_std(r["metrics"]["bias_centre_cos"] for r in rs)[0]
+            out.append(_claim("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
+                              "points along the centre o_z", f"cosine {paper_cos}", f"cosine {cos:.3f}",
+                              REPRODUCED if cos >= 0.8 else PARTLY if cos >= 0.5 else NOT,
+                              "" if cos >= 0.8 else "reproduced needs cosine >= 0.8"))
+    rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
+    if rs:
+        pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]
+        meas = mean_std(r["metrics"]["a8_measured_coef"] for r in rs)[0]
+        rel = abs(meas - pred) / abs(pred) if pred else float("inf")
+        out.append(_claim("A.8", "the bias converges to ((1-m)/m) o_z", "b = ((1-m)/m) o_z (Eq. 12)",
+                          f"coefficient measured {meas:.3f}, predicted {pred:.3f}",
+                          REPRODUCED if rel < 0.25 else PARTLY if rel < 0.5 else NOT,
+                          "" if rel < 0.25 else f"relative difference {rel:.0%}"))
+    return out
+
+
 def collapse_and_gap(experiment, item, reference, gap=None):
     """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
     and optionally one accuracy ordering `gap = (better, worse, claim, min_gap)`."""
@@ -236,6 +260,7 @@ CLAIMS = {
         0.0)),
     "fig4": fig4_claims,
     "collapse_sweep": sweep_claims,
+    "table5": table5_claims,
     "table3": collapse_and_gap("table3", "Table 3", "baseline", (
         "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
     "table4": collapse_and_gap("table4", "Table 4", "both", (

@@ -75,3 +75,13 @@ def test_book_build_leaves_out_missing_runs_and_names_them():
                     "random_init (seed 0)"]
     with pytest.raises(CacheError):
         experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False)
+
+
+def test_table6_and_a8_verdicts():
+    records = [rec("mlp", 0.5, 40, bias_centre_cos=0.9),
+               rec("one_bias", 0.4, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
+    verdicts = {c["item"] + ": " + c["claim"]: c["verdict"] for c in report.claims_for("table5", records)}
+    assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == report.REPRODUCED
+    assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == report.PARTLY
+    assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == report.REPRODUCED
+    assert verdicts["Table 5: One bias: Bias does not collapse"] == report.REPRODUCED
