@@ -165,7 +165,10 @@ is SimSiam (66.62%), $o_e$ alone (48.08%) and $r_e$ alone (66.15%) each avoid co
 collapses.""",
         figure="""## Collapse indicators over training
 
-**Expected:** all but "neither" stay healthy; "neither" collapses.""",
+**Expected:** all but "neither" stay healthy; "neither" collapses. Section 3.3 analyses the
+gradient on $P_a$, so collapse is judged on $p = h(z)$ (column "m_r of p" above, measured at the
+end of training); these curves show $z$. With the target $\\mathrm{sg}(P_b)$ alone, "neither" is
+the Symmetric Predictor of Table 2 again.""",
         keys=("z_std_sqrt_d", "m_o", "m_r"),
         summary="""Final $m_r$: both {glue:text}`table4_both_m_r`, $o_e$ only {glue:text}`table4_o_e_only_m_r`,
 $r_e$ only {glue:text}`table4_r_e_only_m_r`, neither {glue:text}`table4_neither_m_r`; linear probe
