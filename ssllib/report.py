@@ -160,7 +160,9 @@ def fig4_claims(records):
         other = min(max(abs(d(n, "m_o")), abs(d(n, "m_r"))) for n in ("centre", "residual"))
         claims.append(_claim("Figure 4", "a random gradient has a relatively small influence",
                              p["random"]["text"], f"largest |Δ| {rnd:.3f} vs {other:.3f} for o/r",
-                             REPRODUCED if rnd < other else NOT))
+                             REPRODUCED if rnd < other else NOT,
+                             "" if rnd < other else "the random component moved m_o or m_r more than the "
+                             "weaker of the centre / residual components"))
     return claims
 
 
