@@ -186,7 +186,8 @@ def forecast_claim(records, healthy_only: bool = False):
     tested across every trained run given.  healthy_only drops collapsed runs, which would make
     the correlation easy."""
     rs = [r for r in records if r["train"]["steps"] > 0 and "spectral_auc" in r["metrics"]
-          and not (healthy_only and r["metrics"]["collapsed"])]
+          and not (healthy_only and r["metrics"]["collapsed"])
+          and "reused_from" not in r]  # a run shared by two chapters counts once
     which = "non-collapsed runs" if healthy_only else "all trained runs"
     claim = f"spectral AUC forecasts linear accuracy ({which})"
     if len(rs) < 4:
