@@ -12,7 +12,7 @@ from .config import Config, ConfigError, config_hash, profile_config
 from .data import load_dataset
 from .decomposition import is_collapsed
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
-                      write_entry)
+                      rewrite_entry, write_entry)
 
 
 @dataclass
@@ -196,12 +196,9 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
            if k.startswith(("bias_", "a8_", "p_")) and k not in record["metrics"]}
     if not new:
         return record
-    path = entry_path(cfg, record["profile"])
     updated = dict(record, metrics={**record["metrics"], **new},
                    metrics_added=sorted(set(record.get("metrics_added", [])) | set(new)))
-    for k in ("curve_file", "curve_sha256"):
-        updated.pop(k)
-    return write_entry(path, updated, path.with_name(record["curve_file"]).read_text())
+    return rewrite_entry(updated, entry_path(cfg, record["profile"]))
 
 
 def find_same_run(cfg, profile: str) -> dict | None:
@@ -218,9 +215,7 @@ def find_same_run(cfg, profile: str) -> dict | None:
         copy = dict(record, experiment=cfg.experiment, variant=cfg.variant,
                     config_hash=config_hash(cfg), config=cfg.to_dict(),
                     reused_from=f"{record['experiment']}/{path.name}")
-        for k in ("curve_file", "curve_sha256"):
-            copy.pop(k)
-        return write_entry(entry_path(cfg, profile), copy, path.with_name(record["curve_file"]).read_text())
+        return rewrite_entry(copy, path, entry_path(cfg, profile))
     return None
 
 

@@ -74,6 +74,14 @@ def write_entry(path: Path, record: dict, curve: list[dict] | str) -> dict:
     return record
 
 
+def rewrite_entry(record: dict, source: Path, dest: Path | None = None) -> dict:
+    """Write a changed `record` (read from `source`) with the curve that stands beside `source`,
+    at `dest` (default: `source`)."""
+    curve = source.with_name(record["curve_file"]).read_text()
+    fresh = {k: v for k, v in record.items() if k not in ("curve_file", "curve_sha256")}
+    return write_entry(dest or source, fresh, curve)
+
+
 def read_entry(path: Path) -> dict:
     """The record at `path`, or CacheError saying what is wrong with it."""
     try:

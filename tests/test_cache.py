@@ -85,3 +85,16 @@ def test_every_committed_result_is_a_valid_entry():
         record = read_entry(path)
         assert record["profile"] == path.parts[-3] and record["experiment"] == path.parts[-2]
         assert record["provenance"]["data_sha256"] and record["provenance"]["device"]
+
+
+def test_metrics_added_later_come_from_the_final_checkpoint(tiny):
+    from ssllib.data import synthetic
+    from ssllib.results import rewrite_entry
+
+    first = run(tiny)
+    path = entry_path(tiny, "smoke")
+    old = dict(first, metrics={k: v for k, v in first["metrics"].items() if not k.startswith("p_")})
+    rewrite_entry(old, path)
+    back = experiments.add_metrics_from_checkpoint(read_entry(path), synthetic())
+    assert back["metrics"] == first["metrics"] and "p_m_r" in back["metrics_added"]
+    assert read_entry(path) == back
