@@ -90,13 +90,13 @@ against {glue:text}`table2_naive_siamese_m_r` for Naive Siamese,
 probe does well on CIFAR-10 (its output dimensions are many and varied); self-supervised training
 has to move past that, and in its first few hundred steps SimSiam first loses feature diversity
 (the dip of $m_r$ and of the standard deviation in the figure) and then regains it. Whether our
-short run has moved past the control is what the verdict above says; the paper's 66.6% needs
-about a thousand times more training. Collapse, on the other hand, is decided within these steps."""),
+short run has moved past the control is what the verdict above says; the paper's accuracy comes
+from about a thousand times more training. Collapse, on the other hand, is decided within these steps."""),
     "table1_explicit_eoa": dict(
         name="table1", title="Table 1: does an explicit expectation over augmentations prevent collapse?",
         intro="""**The paper's claim** (Section 2.2, Appendix A.3): Chen & He's *moving-average* target without a
 predictor ($\\eta_x \\leftarrow m\\,\\eta_x + (1-m)\\,F(T'(x))$, one stored target per image) does not
-collapse (46.57%), but explicitly averaging $N = 10$ or $25$ augmentations of the same image in one
+collapse, but explicitly averaging $N = 10$ or $25$ augmentations of the same image in one
 batch, and pulling $z_1$ to the detached mean of the others, collapses. So the moving average
 should not be read as an expectation over augmentations (EOA).
 
@@ -146,7 +146,7 @@ residual {glue:text}`fig4_residual_m_o` / {glue:text}`fig4_residual_m_r`, random
         intro="""**The paper's claim** (Section 3.2): with the toy triplet loss $-Z_a\\cdot\\mathrm{sg}(Z_b - Z_n)$
 (random negative $Z_n$ from the batch, no clipping), the extra gradient $G_e = -Z_n$ splits into
 $o_e = -o_z$ (de-centering) and $r_e$. Keeping only $o_e$ does not collapse and is *more* accurate
-than the full triplet (47.41% vs 36.21%); keeping only $r_e$ collapses. So the centre part, not
+than the full triplet; keeping only $r_e$ collapses. So the centre part, not
 the residual, is what repels collapse here.""",
         figure="""## Collapse indicators over training
 
@@ -161,8 +161,8 @@ the residual, is what repels collapse here.""",
         intro="""**The paper's claim** (Section 3.3, Eq. 4): SimSiam's negative gradient on $P_a$ is
 $Z_b = P_b + G_e$. Splitting $G_e$ into its centre $o_e = o_z - o_p$ and residual $r_e$, and
 training with the target $P_b + [o_e] + [r_e]$ (`ssllib.gradients.SimSiamSurgeryLoss`): keeping both
-is SimSiam (66.62%), $o_e$ alone (48.08%) and $r_e$ alone (66.15%) each avoid collapse, and neither
-collapses.""",
+is SimSiam, $o_e$ alone and $r_e$ alone each avoid collapse ($r_e$ alone nearly as accurate as
+both, $o_e$ alone clearly less), and neither collapses.""",
         figure="""## Collapse indicators over training
 
 **Expected:** all but "neither" stay healthy; "neither" collapses. Section 3.3 analyses the
@@ -177,11 +177,10 @@ $r_e$ only {glue:text}`table4_r_e_only_m_r`, neither {glue:text}`table4_neither_
     "table5_simple_predictors": dict(
         name="table5", title="Tables 5 and 6, Appendix A.8: a bias is enough of a predictor",
         intro="""**The paper's claims** (Section 4, Appendix A.8): with the encoder output l2-normalised
-(`normalize_z=True`), simple predictors suffice: two FC layers without BN/ReLU (66.7%), one FC layer
-with Tanh-constrained weights (64.82%) and even a single bias, $p = Z + b$ (49.82%), all avoid
-collapse (SimSiam's MLP: 66.9%; the paper's Table 5 is on CIFAR-100, ours on CIFAR-10). Table 6:
-the learned bias points along the centre $o_z$ (cosine 0.99 for a single bias, 0.89 for the MLP's
-last bias). A.8 derives that the bias converges to $b = \\frac{1-m}{m}\\,o_z$ with
+(`normalize_z=True`), simple predictors suffice: two FC layers without BN/ReLU, one FC layer with
+Tanh-constrained weights and even a single bias, $p = Z + b$, all avoid collapse (the paper's
+Table 5 is on CIFAR-100, ours on CIFAR-10). Table 6: the learned bias points along the centre
+$o_z$, for a single bias and for the MLP's last bias. A.8 derives that the bias converges to $b = \\frac{1-m}{m}\\,o_z$ with
 $m = \\mathrm{cossim}(Z_a, Z_b)/\\|p_a\\|$: the bias does the de-centering.""",
         figure="""## Collapse indicators over training
 
