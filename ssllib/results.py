@@ -106,9 +106,9 @@ def read_entry(path: Path) -> dict:
     return record
 
 
-def read_curve(record: dict, profile_dir: Path | None = None) -> list[dict]:
+def read_curve(record: dict) -> list[dict]:
     """The per-step curve of a record, as a list of dicts of floats."""
-    base = profile_dir or results_root() / record["profile"] / record["experiment"]
+    base = results_root() / record["profile"] / record["experiment"]
     with open(base / record["curve_file"]) as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
