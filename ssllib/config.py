@@ -35,6 +35,7 @@ class Config:
     proj_dim: int = 2048
     pred_hidden: int = 512
     normalize_z: bool = False        # Section 4 / Table 5: l2-normalise the encoder output z
+    proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
     # optimisation (A.1)
     batch_size: int = 256
     epochs: float = 1000.0
@@ -43,6 +44,7 @@ class Config:
     weight_decay: float = 1e-5
     momentum: float = 0.9
     predictor_fixed_lr: bool = True  # "learning rate of predictor is fixed (not cosine decay)"
+    lr_schedule: str = "cosine"      # after warm-up: "cosine" decay (A.1) or "constant"
     probe_lr: float = 0.1            # online linear probe (A.1)
     # evaluation
     eval_train_size: int = 0         # images of the training set used as kNN bank / probe train (0 = all)
@@ -54,6 +56,8 @@ class Config:
     ckpt_every: int = 50
     # variant-specific options, e.g. {"momentum": 0.8} for a moving-average target
     options: dict = field(default_factory=dict)
+    # Figure 5(b): a schedule of losses, [[loss, fraction of the steps], ...]; empty = `loss` only
+    phases: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -67,7 +71,8 @@ class Config:
 NON_SEMANTIC = ("log_every", "ckpt_every")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
-LATE_FIELDS: dict = {"normalize_z": False}
+LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": []}
+LR_SCHEDULES = ("cosine", "constant")
 
 PROFILES: dict[str, dict] = {
     # seconds per run: the plumbing, not the science
@@ -104,7 +109,7 @@ def _coerce(name: str, value, default):
             return int(value)
         if isinstance(default, float):
             return float(value)
-        if isinstance(default, dict):
+        if isinstance(default, (dict, list)):
             return json.loads(value)
     except ValueError:
         raise ConfigError(f"bad value {value!r} for {name}: expected {type(default).__name__}") from None
@@ -131,6 +136,15 @@ def validate(cfg: Config) -> None:
     for what, value, registry in checks:
         if value not in registry:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(f"unknown lr_schedule {cfg.lr_schedule!r}; allowed: {_allowed(LR_SCHEDULES)}")
+    for phase in cfg.phases:
+        if not (isinstance(phase, (list, tuple)) and len(phase) == 2 and phase[0] in losses.LOSSES
+                and isinstance(phase[1], (int, float)) and phase[1] > 0):
+            raise ConfigError(f"bad phase {phase!r}: expected [loss, fraction > 0] with loss one of "
+                              f"{_allowed(losses.LOSSES)}")
+    if cfg.phases and abs(sum(f for _, f in cfg.phases) - 1) > 1e-6:
+        raise ConfigError(f"bad phases {cfg.phases!r}: the fractions must sum to 1")
     try:
         losses.build_loss(cfg, num_images=1)
     except (TypeError, ValueError) as e:

@@ -7,6 +7,8 @@ For a batch of representations z (n, d), with Z = z / ||z||:
     z_std = mean over dimensions of the per-dimension std of Z   (Chen & He's collapse indicator:
             about 1/sqrt(d) when healthy, 0 when collapsed)
     covariance = sum of squared off-diagonal covariance of Z / d  (Algorithm 5)
+    covariance_z = the same on z as the projector outputs it (per-dimension scale kept by its
+            final BN), the quantity the de-correlation loss of Algorithm 5 minimises
 """
 from __future__ import annotations
 
@@ -59,7 +61,33 @@ def decomposition_metrics(z: torch.Tensor) -> dict:
     d = z.shape[1]
     s = z_std(z).item()
     return {"z_std": s, "z_std_sqrt_d": s * math.sqrt(d), "m_o": m_o(z).item(), "m_r": m_r(z).item(),
-            "covariance": covariance(z).item()}
+            "covariance": covariance(z).item(), "covariance_z": covariance(z, normalize=False).item()}
+
+
+@torch.no_grad()
+def centre_products(z: torch.Tensor, p: torch.Tensor) -> dict:
+    """Figure 5(a), Section 3.3: the centres o_z of Z and o_p of P = h(z)/||h(z)||, as the three
+    numbers every eta-curve is made of, and the two zero crossings the paper reads off.
+
+    SimSiam: o_e = o_z - o_p and cos(o_e - eta_p o_p, o_p) = 0 at eta_p = o_e.o_p / ||o_p||^2
+    (paper: about -0.5, o_e holds a negative o_p: de-centring).  Mirror SimSiam: o_e = o_p - o_z and
+    cos(o_e - eta_z o_z, o_z) = 0 at eta_z = o_e.o_z / ||o_z||^2 (paper: about 0.2: centring).
+    """
+    o_z, o_p = F.normalize(z.float(), dim=1).mean(0), F.normalize(p.float(), dim=1).mean(0)
+    zz, pp, zp = (o_z @ o_z).item(), (o_p @ o_p).item(), (o_z @ o_p).item()
+    return {"o_z_sq": zz, "o_p_sq": pp, "o_zp": zp, "eta_p": zp / pp - 1, "eta_z": zp / zz - 1}
+
+
+def eta_cosine(eta, o_z_sq: float, o_p_sq: float, o_zp: float, mirror: bool = False):
+    """cos(o_e - eta o_ref, o_ref) of Figure 5(a)'s x-axis sweep, from `centre_products`' numbers:
+    SimSiam (o_ref = o_p, o_e = o_z - o_p) or, with mirror=True, Mirror SimSiam (o_ref = o_z,
+    o_e = o_p - o_z).  Works on numbers or numpy arrays of eta."""
+    if mirror:  # o_e = o_p - o_z, reference o_z
+        ee, er, rr = o_p_sq - 2 * o_zp + o_z_sq, o_zp - o_z_sq, o_z_sq
+    else:       # o_e = o_z - o_p, reference o_p
+        ee, er, rr = o_z_sq - 2 * o_zp + o_p_sq, o_zp - o_p_sq, o_p_sq
+    num = er - eta * rr
+    return num / ((ee - 2 * eta * er + eta ** 2 * rr) ** 0.5 * rr ** 0.5)
 
 
 def is_collapsed(m_r_value: float) -> bool:

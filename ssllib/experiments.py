@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from .config import Config, ConfigError, config_hash, profile_config
 from .data import load_dataset
 from .decomposition import is_collapsed
-from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
-                      rewrite_entry, write_entry)
+from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
+                      read_entry, rewrite_entry, write_entry)
 
 
 @dataclass
@@ -24,6 +24,9 @@ class Experiment:
     default_seeds: dict = field(default_factory=dict)  # profile -> seeds
     scale: dict = field(default_factory=dict)          # profile -> overrides for this experiment
     variant_scale: dict = field(default_factory=dict)  # profile -> variant -> overrides
+    # variant -> curve columns it plots: another experiment's identical run is reused only if its
+    # curve has them (runs committed before a metric existed lack it)
+    needs: dict = field(default_factory=dict)
 
 
 SWEEP_IMAGES = (5000, 15000, 50000)
@@ -126,6 +129,49 @@ EXPERIMENTS = {
             "paper": _sweep_sizes(images_div=1, steps=195000, batch=256),
         },
     ),
+    "fig5_6": Experiment(
+        name="fig5_6",
+        title="Figures 5(a), 5(c), 6: de-centring (eta) and de-correlation in SimSiam and InfoNCE "
+              "(Sec. 3.3-3.5)",
+        variants={
+            "simsiam": dict(loss="simsiam"),
+            "mirror_simsiam": dict(loss="mirror_simsiam"),
+            "infonce": dict(loss="infonce", predictor="none", options={"tau": 0.2}),
+            "infonce_no_r_e": dict(loss="infonce", predictor="none", options={"tau": 0.2, "keep_r_e": False}),
+        },
+        notebook="fig5_6_decentring_decorrelation.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        needs={"simsiam": ("eta_p", "covariance_z"), "mirror_simsiam": ("eta_z", "covariance_z")},
+    ),
+    "fig5b": Experiment(
+        name="fig5b",
+        title="Figure 5(b), Algorithm 5: a de-correlation loss alone raises m_r after a collapse (Sec. 3.4)",
+        # the paper: 5 epochs SimSiam, 1 epoch of the collapsing Naive Siamese loss (Eq. 1), then
+        # the de-correlation loss; here the same three phases in proportion, at constant lr
+        variants={"phases": dict(loss="simsiam", lr_schedule="constant", phases=[
+            ["simsiam", 0.45], ["naive_siamese", 0.2], ["decorrelation", 0.35]])},
+        notebook="fig5b_decorrelation_phases.ipynb",
+        scale={"cpu": dict(epochs=1.0, warmup_epochs=0.05)},
+    ),
+    "fig8": Experiment(
+        name="fig8",
+        title="Figure 8, A.7: InfoNCE temperature vs accuracy and covariance (Sec. 3.5)",
+        variants={f"tau_{t:g}": dict(loss="infonce", predictor="none", options={"tau": t})
+                  for t in (0.05, 0.1, 0.2, 0.5, 1.0)},
+        notebook="fig8_infonce_temperature.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
+    "bn_placement": Experiment(
+        name="bn_placement",
+        title="Section 4: where the final BN sits decides whether Naive Siamese collapses",
+        variants={
+            "no_bn": dict(loss="naive_siamese", predictor="none", proj_last_bn=False),
+            "bn_before_l2": dict(loss="naive_siamese", predictor="none"),  # the A.1 projector
+            "bn_after_l2": dict(loss="bn_mse", predictor="none", proj_last_bn=False),
+        },
+        notebook="bn_placement.ipynb",
+        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+    ),
 }
 
 
@@ -184,7 +230,7 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
     """Add metrics that a newer ssllib computes at the end of a run (never changing existing ones)
     to a cached record, from the run's final checkpoint.  Returns the record, rewritten in place
     when something was added."""
-    from .train import Trainer
+    from .train import SNAPSHOT_METRICS, Trainer
 
     cfg = Config(**record["config"])
     ckpt = checkpoint_path(cfg, record["profile"])
@@ -193,7 +239,7 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
     if not trainer.load(ckpt) or trainer.step != trainer.total:
         raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} at {ckpt}")
     new = {k: v for k, v in trainer.snapshot_metrics().items()
-           if k.startswith(("bias_", "a8_", "p_")) and k not in record["metrics"]}
+           if k.startswith(SNAPSHOT_METRICS) and k not in record["metrics"]}
     if not new:
         return record
     updated = dict(record, metrics={**record["metrics"], **new},
@@ -205,12 +251,15 @@ def find_same_run(cfg, profile: str) -> dict | None:
     """A valid record of another experiment that trained exactly `cfg` (labels aside), copied
     under this experiment's name with `reused_from` saying where it came from."""
     key = config_hash(cfg, labels=False)
+    needs = EXPERIMENTS[cfg.experiment].needs.get(cfg.variant, ()) if cfg.experiment in EXPERIMENTS else ()
     for path in sorted(entry_path(cfg, profile).parent.parent.glob("*/*.json")):
         try:
             record = read_entry(path)
         except CacheError:
             continue
         if config_hash(Config(**record["config"]), labels=False) != key:
+            continue
+        if needs and not set(needs) <= set((read_curve(record) or [{}])[0]):
             continue
         copy = dict(record, experiment=cfg.experiment, variant=cfg.variant,
                     config_hash=config_hash(cfg), config=cfg.to_dict(),

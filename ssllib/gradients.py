@@ -104,3 +104,70 @@ class SimSiamSurgeryLoss(nn.Module):
         z_a, z_b = z[0], z[1]
         p_a, p_b = h(z_a), h(z_b)
         return dot_to(p_a, self.target(z_b, p_b)) / 2 + dot_to(p_b, self.target(z_a, p_a)) / 2
+
+
+@register("infonce")
+class InfoNCEComponentLoss(nn.Module):
+    """InfoNCE (Eq. 5, Section 3.5 / A.7) with its extra gradient split as in Eq. 6.
+
+    Anchor Z_a, candidates the other view's batch Z_b (positive on the diagonal), weights
+    lambda_i = softmax_i(Z_a . Z_b,i / tau).  The negative gradient on the anchor is
+    (1/tau) (Z_b - sum_i lambda_i Z_b,i) = (1/tau) (Z_b + o_e + r_e),  o_e = -o_z,
+    r_e = -sum_i lambda_i r_i.  keep_r_e=False drops r_e from the anchor's gradient (Figure 6's
+    "InfoNCE w/o r_e"); the candidates' own gradient is kept either way.  The loss is multiplied by
+    tau (Eq. 6: "1/tau can be adjusted through learning rate"), so that tau changes only the
+    weights lambda and not the step size.  Symmetrised over the two views.
+    """
+
+    def __init__(self, tau: float = 0.2, keep_r_e: bool = True):
+        super().__init__()
+        if not tau > 0:
+            raise ValueError(f"bad tau {tau!r}: must be > 0")
+        self.tau, self.keep_r_e = tau, keep_r_e
+
+    def one_side(self, z_anchor, z_cand):
+        A, C = F.normalize(z_anchor, dim=1), F.normalize(z_cand, dim=1)
+        labels = torch.arange(len(A), device=A.device)
+        logits = A @ C.T / self.tau
+        value = F.cross_entropy(logits, labels) * self.tau
+        cand = F.cross_entropy(A.detach() @ C.T / self.tau, labels) * self.tau  # gradient to C only
+        o_e, r_e = infonce_extra_gradient(A.detach(), C.detach(), self.tau)
+        anchor = dot_to(z_anchor, C + o_e + self.keep_r_e * r_e)             # gradient to A only
+        return value.detach() + (cand - cand.detach()) + (anchor - anchor.detach())
+
+    def forward(self, z, h):
+        return (self.one_side(z[0], z[1]) + self.one_side(z[1], z[0])) / 2
+
+
+def infonce_extra_gradient(Z_a: torch.Tensor, Z_b: torch.Tensor, tau: float):
+    """Eq. 6: (o_e, r_e) of InfoNCE's extra gradient on the anchors Z_a, candidates Z_b (rows):
+    o_e = -o_z (the candidates' centre) and r_e_k = -sum_i lambda_ki r_i."""
+    lam = torch.softmax(Z_a @ Z_b.T / tau, dim=1)
+    centre = Z_b.mean(0, keepdim=True)
+    return -centre.expand_as(Z_a), -(lam @ Z_b - centre)
+
+
+def decorrelation_direction(Z: torch.Tensor) -> torch.Tensor:
+    """-d(Algorithm 5 loss)/dZ in closed form: -4/(d(n-1)) (Z - mean Z) C_offdiag."""
+    n, d = Z.shape
+    Zc = Z - Z.mean(0)
+    cov = Zc.T @ Zc / (n - 1)
+    return -4 / (d * (n - 1)) * Zc @ (cov - torch.diag(torch.diagonal(cov)))
+
+
+FIG5C_TAUS = (0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+@torch.no_grad()
+def decorrelation_alignment(z_a: torch.Tensor, z_b: torch.Tensor, taus=FIG5C_TAUS) -> dict:
+    """Figure 5(c): mean over anchors of the cosine between InfoNCE's r_e (and o_e) on Z_a and the
+    de-correlation loss's negative gradient on Z_a, for each temperature tau.  The paper: high for
+    a wide range of tau, highest around 0.1-0.2 (r_e de-correlates)."""
+    Z_a, Z_b = F.normalize(z_a.float(), dim=1), F.normalize(z_b.float(), dim=1)
+    g = decorrelation_direction(Z_a)
+    out = {}
+    for tau in taus:
+        o_e, r_e = infonce_extra_gradient(Z_a, Z_b, tau)
+        out[f"decor_cos_r_e_tau{tau:g}"] = F.cosine_similarity(r_e, g, dim=1).mean().item()
+        out[f"decor_cos_o_e_tau{tau:g}"] = F.cosine_similarity(o_e, g, dim=1).mean().item()
+    return out

@@ -147,6 +147,32 @@ class SameBatchEOALoss(nn.Module):
         return neg_cos(z[0], target.detach())
 
 
+@register("decorrelation")
+class DecorrelationLoss(nn.Module):
+    """Algorithm 5 / Appendix A.6 (after Barlow Twins): the sum of squared off-diagonal entries of
+    the batch covariance of the encoder output z, divided by d; averaged over the views.  Used
+    alone in Figure 5(b)'s third phase.  -dL/dz = -4/(d(n-1)) (z - mean z) C_offdiag per view.
+    """
+
+    def forward(self, z, h):
+        from .decomposition import covariance
+        return sum(covariance(v, normalize=False) for v in z) / len(z)
+
+
+@register("bn_mse")
+class BNAfterNormMSELoss(nn.Module):
+    """Section 4, "BN and l2-normalisation": Naive Siamese (no predictor, no stop-gradient) with a
+    parameter-free BN applied *after* the l2-normalisation, immediately before the MSE loss:
+        u = BN(Z),  L = mean_i ||u_a,i - u_b,i||^2 / (2d)
+    (||u||^2 is about d, so this is the cosine loss's 1 - cos scale).  The paper: BN prevents
+    collapse only in this position, because it removes the centre that l2-normalisation creates.
+    """
+
+    def forward(self, z, h):
+        u_a, u_b = (F.batch_norm(F.normalize(v, dim=1), None, None, training=True) for v in z[:2])
+        return F.mse_loss(u_a, u_b) / 2
+
+
 def build_loss(cfg, num_images: int = 0) -> nn.Module:
     """The loss of `cfg.loss`, built with `cfg.options` plus the sizes it declares it needs."""
     import inspect

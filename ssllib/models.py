@@ -66,11 +66,13 @@ def resnet18(width: int = 64) -> CifarResNet:
     return CifarResNet((2, 2, 2, 2), width)
 
 
-def projector(in_dim: int, hidden: int, out: int) -> nn.Sequential:
-    """A.1: FC1 + BN + ReLU + FC2 + BN + ReLU + FC3 + BN."""
+def projector(in_dim: int, hidden: int, out: int, last_bn: bool = True) -> nn.Sequential:
+    """A.1: FC1 + BN + ReLU + FC2 + BN + ReLU + FC3 + BN (last_bn=False: FC3 with a bias, no BN,
+    Section 4's "no final BN")."""
+    last = [nn.Linear(hidden, out, bias=False), nn.BatchNorm1d(out)] if last_bn else [nn.Linear(hidden, out)]
     return nn.Sequential(nn.Linear(in_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
                          nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
-                         nn.Linear(hidden, out, bias=False), nn.BatchNorm1d(out))
+                         *last)
 
 
 @register(PREDICTORS, "mlp")
@@ -138,11 +140,11 @@ class SiameseNet(nn.Module):
     """backbone -> projector gives z (the paper's encoder f); predictor h maps z to p."""
 
     def __init__(self, encoder: str, width: int, proj_hidden: int, proj_dim: int, predictor: str,
-                 pred_hidden: int, normalize_z: bool = False):
+                 pred_hidden: int, normalize_z: bool = False, proj_last_bn: bool = True):
         super().__init__()
         self.normalize_z = normalize_z  # Section 4 / Table 5: l2-normalised encoder output
         self.backbone = ENCODERS[encoder](width)
-        self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim)
+        self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim, proj_last_bn)
         self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden)
 
     def forward(self, views: list[torch.Tensor]):
@@ -154,4 +156,4 @@ class SiameseNet(nn.Module):
 
 def build_model(cfg) -> SiameseNet:
     return SiameseNet(cfg.encoder, cfg.width, cfg.proj_hidden, cfg.proj_dim, cfg.predictor,
-                      cfg.pred_hidden, cfg.normalize_z)
+                      cfg.pred_hidden, cfg.normalize_z, cfg.proj_last_bn)

@@ -10,6 +10,8 @@ a resumed run reproduces the uninterrupted one.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import itertools
 import math
 import os
 import time
@@ -23,7 +25,8 @@ from tqdm import tqdm
 from .augment import simsiam_augment
 from .config import config_hash
 from .data import atomic_torch_save
-from .decomposition import bias_centre_metrics, decomposition_metrics
+from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
+from .gradients import decorrelation_alignment
 from .evaluate import evaluate_backbone
 from .losses import build_loss
 from .models import BiasOnly, build_model, last_bias
@@ -41,10 +44,10 @@ def schedule(cfg, n_train: int) -> tuple[int, int, int]:
     return per_epoch, round(cfg.epochs * per_epoch), round(cfg.warmup_epochs * per_epoch)
 
 
-def lr_factor(step: int, total: int, warmup: int) -> float:
+def lr_factor(step: int, total: int, warmup: int, kind: str = "cosine") -> float:
     if step < warmup:
         return (step + 1) / warmup
-    if total <= warmup:
+    if total <= warmup or kind == "constant":
         return 1.0
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
 
@@ -57,6 +60,10 @@ class TrainResult:
     info: dict = field(default_factory=dict)
 
 
+# metrics of the final model taken from `snapshot_metrics` into the record
+SNAPSHOT_METRICS = ("bias_", "a8_", "p_", "decor_")
+
+
 class Trainer:
     def __init__(self, cfg, data, device="auto"):
         self.cfg, self.data, self.device = cfg, data, pick_device(device)
@@ -64,10 +71,17 @@ class Trainer:
         self.model = build_model(cfg).to(self.device)
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
-        self.loss_fn = build_loss(cfg, num_images=n).to(self.device)
         self.train_x = data.train_x[:n].to(self.device)  # the first n: a fixed subset for sweeps
         self.train_y = data.train_y[:n].to(self.device)
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)
+        if cfg.phases:  # Figure 5(b): one loss per phase, switched at fixed steps
+            self.loss_fn = torch.nn.ModuleList(
+                [build_loss(dataclasses.replace(cfg, loss=name, options={}), num_images=n)
+                 for name, _ in cfg.phases]).to(self.device)
+            ends = itertools.accumulate(f for _, f in cfg.phases)
+            self.phase_ends = [round(e * self.total) for e in ends]
+        else:
+            self.loss_fn, self.phase_ends = build_loss(cfg, num_images=n).to(self.device), []
         lr = cfg.base_lr * cfg.batch_size / 256
         self.lr = lr
         decayed = list(self.model.backbone.parameters()) + list(self.model.projector.parameters())
@@ -125,8 +139,14 @@ class Trainer:
             self.perm = torch.randperm(len(self.train_x), generator=self.g_data)
         return self.perm[i * self.cfg.batch_size:(i + 1) * self.cfg.batch_size]
 
+    def phase(self) -> int:
+        return next((i for i, end in enumerate(self.phase_ends) if self.step < end), 0)
+
+    def current_loss(self):
+        return self.loss_fn[self.phase()] if self.phase_ends else self.loss_fn
+
     def set_lr(self) -> float:
-        f = lr_factor(self.step, self.total, self.warmup)
+        f = lr_factor(self.step, self.total, self.warmup, self.cfg.lr_schedule)
         for group, (peak, fixed) in zip(self.opt.param_groups, self.peak_lr):
             group["lr"] = peak if fixed else peak * f
         return self.lr * f
@@ -136,8 +156,9 @@ class Trainer:
         x = self.train_x[idx]
         views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
         feats, z = self.model(views)
-        extra = {"index": idx} if getattr(self.loss_fn, "needs_index", False) else {}
-        loss = self.loss_fn(z, self.model.predictor, **extra)
+        loss_fn = self.current_loss()
+        extra = {"index": idx} if getattr(loss_fn, "needs_index", False) else {}
+        loss = loss_fn(z, self.model.predictor, **extra)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()
@@ -149,6 +170,12 @@ class Trainer:
             row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=loss.item(), lr=lr,
                        probe_acc=100 * (logits.argmax(1) == self.train_y[idx]).float().mean().item(),
                        **decomposition_metrics(z[0].detach()))
+            if self.phase_ends:
+                row["phase"] = self.phase()
+            if any(True for _ in self.model.predictor.parameters()):  # Figure 5(a)'s eta_p, eta_z
+                with torch.no_grad():  # a copy, so that BN running statistics are not touched
+                    p = copy.deepcopy(self.model.predictor)(z[0].detach())
+                row.update(centre_products(z[0].detach(), p))
         self.step += 1
         return row
 
@@ -169,6 +196,7 @@ class Trainer:
         if bias is not None and bias.shape[0] == z[0].shape[1]:
             a8 = isinstance(model.predictor, BiasOnly)  # A.8's derivation is for p = Z + b only
             out.update(bias_centre_metrics(bias, z[0], z[1], a8=a8))
+        out.update(decorrelation_alignment(z[0], z[1]))  # Figure 5(c), on this model's z
         return out
 
     # ---- the loop ----------------------------------------------------------------------------
@@ -210,9 +238,10 @@ class Trainer:
         metrics["online_linear_acc"] = 100 * online.float().mean().item()
         snapshot = self.snapshot_metrics()
         last = self.curve[-5:] if self.curve else [snapshot]
-        for key in ("z_std", "z_std_sqrt_d", "m_o", "m_r", "covariance"):
-            metrics[key] = sum(r[key] for r in last) / len(last)
-        metrics.update({k: v for k, v in snapshot.items() if k.startswith(("bias_", "a8_", "p_"))})
+        for key in ("z_std", "z_std_sqrt_d", "m_o", "m_r", "covariance", "covariance_z", "eta_p", "eta_z"):
+            if all(key in r for r in last):
+                metrics[key] = sum(r[key] for r in last) / len(last)
+        metrics.update({k: v for k, v in snapshot.items() if k.startswith(SNAPSHOT_METRICS)})
         if ckpt_path is not None:
             self.save(ckpt_path)
         images = self.total * self.cfg.batch_size * self.cfg.n_views
