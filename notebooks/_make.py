@@ -43,7 +43,7 @@ VERDICTS = '''claims = report.claims_for("{name}", records)
 by = report.by_variant(records)
 for v in experiments.get_experiment("{name}").variants:
     for key in ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
-                "a8_predicted_coef"):
+                "a8_predicted_coef", "eta_p", "eta_z", "covariance_z"):
         have = [r["metrics"][key] for r in by.get(v, []) if key in r["metrics"]]
         value = report.mean_std(have)[0] if have else None
         glue(f"{name}_{{v}}_{{key}}", "(not run)" if value is None else f"{{value:.3f}}", display=False)
@@ -210,6 +210,7 @@ def chapter(stem: str, spec: dict) -> nbf.NotebookNode:
         code(TABLE.format(name=name), metadata=hidden),
         md(spec["figure"]),
         code(f"fig = plots.curves(records, keys={spec['keys']!r})", metadata=hidden),
+        *[cell for text, src in spec.get("extra", []) for cell in (md(text), code(src, metadata=hidden))],
         md("## Verdicts, computed from the cached results"),
         code(VERDICTS.format(name=name), metadata=hidden),
         md(spec["summary"]),
@@ -355,10 +356,18 @@ def collapse_chapter() -> nbf.NotebookNode:
     return nb
 
 
+def write(nb: nbf.NotebookNode, stem: str) -> None:
+    for i, cell in enumerate(nb.cells):  # stable cell ids: regenerating changes no unchanged cell
+        cell.id = f"cell-{i:02d}"
+    nbf.write(nb, HERE / f"{stem}.ipynb")
+
+
 if __name__ == "__main__":
-    for stem, spec in SPECS.items():
-        nbf.write(chapter(stem, spec), HERE / f"{stem}.ipynb")
+    from _specs_more import SPECS_MORE
+
+    for stem, spec in {**SPECS, **SPECS_MORE}.items():
+        write(chapter(stem, spec), stem)
         print(f"wrote notebooks/{stem}.ipynb")
-    nbf.write(collapse_chapter(), HERE / "collapse_metric.ipynb")
-    nbf.write(scorecard(), HERE / "scorecard.ipynb")
+    write(collapse_chapter(), "collapse_metric")
+    write(scorecard(), "scorecard")
     print("wrote notebooks/scorecard.ipynb")

@@ -64,5 +64,35 @@ TABLE6 = {  # Table 6: cosine similarity between the centre vector o_z and the p
     "mlp": 0.89,        # (2) the last bias vector of the MLP predictor
 }
 
+FIG5_6 = {  # Figures 5(a), 5(c), 6 are plots; Sections 3.3-3.5 say:
+    "simsiam": {"label": "SimSiam", "collapse": False, "eta_p": -0.5,
+                "text": "o_e holds about -0.5 o_p (eta_p ~ -0.5, Fig. 5a); covariance falls during "
+                        "training except the first epochs (Fig. 6)"},
+    "mirror_simsiam": {"label": "Mirror SimSiam", "collapse": True, "eta_z": 0.2,
+                       "text": "o_e holds about +0.2 o_z (eta_z ~ 0.2, Fig. 5a)"},
+    "infonce": {"label": "InfoNCE", "collapse": False,
+                "text": "r_e aligns with the de-correlation gradient for a wide range of tau, most "
+                        "around 0.1-0.2 (Fig. 5c); covariance falls during training (Fig. 6)"},
+    "infonce_no_r_e": {"label": "InfoNCE without r_e", "collapse": False,
+                       "text": "high covariance during the whole training and a significant "
+                               "performance drop (Fig. 6, Sec. 3.5)"},
+}
+
+FIG5B = {  # Figure 5(b) is a plot; Section 3.4 says:
+    "phases": {"label": "SimSiam, then Naive Siamese, then de-correlation loss",
+               "text": "the collapsing loss drives m_r towards 0; the de-correlation loss alone then "
+                       "increases m_r at a very fast rate"},
+}
+
+FIG8 = {  # Figure 8 is a plot (A.7, 200 epochs of solo-learn SimCLR); the text says:
+    "trend": "a higher temperature gives a higher covariance and a lower top-1 accuracy",
+}
+
+BN_PLACEMENT = {  # Section 4, "Two important details: BN and l2-normalization" (no table):
+    "no_bn": {"label": "Naive Siamese, no final BN", "collapse": True},
+    "bn_before_l2": {"label": "Naive Siamese, final BN before l2-normalisation", "collapse": True},
+    "bn_after_l2": {"label": "Naive Siamese, BN after l2-normalisation, before MSE", "collapse": False},
+}
+
 REPORTED = {"table5": TABLE5, "table1": TABLE1, "table2": TABLE2, "table3": TABLE3, "table4": TABLE4, "fig3": FIG3,
-            "fig4": FIG4}
+            "fig4": FIG4, "fig5_6": FIG5_6, "fig5b": FIG5B, "fig8": FIG8, "bn_placement": BN_PLACEMENT}

@@ -6,7 +6,8 @@ from collections import defaultdict
 from .results import read_curve
 
 LABELS = {"z_std_sqrt_d": "std of l2-normalised z × √d", "m_o": "m_o = ‖o‖/‖z‖",
-          "m_r": "m_r = ‖r‖/‖z‖", "covariance": "covariance (Alg. 5)", "loss": "loss",
+          "m_r": "m_r = ‖r‖/‖z‖", "covariance": "covariance of Z (Alg. 5)", "loss": "loss",
+          "covariance_z": "covariance of z (Alg. 5)", "eta_p": "η_p (SimSiam)", "eta_z": "η_z (Mirror)",
           "probe_acc": "online probe, train batch (%)"}
 
 
@@ -24,6 +25,10 @@ def curves(records, keys=("z_std_sqrt_d", "m_o", "m_r"), skip=("random_init",), 
             steps = [row["step"] for row in runs[0]]
             mean = [sum(run[i][key] for run in runs) / len(runs) for i in range(len(steps))]
             ax.plot(steps, mean, label=variant.replace("_", " "))
+        for run in runs[:1] if "phase" in runs[0][0] else []:  # Figure 5(b): shade the phases
+            bounds = [row["step"] for a, row in zip(run, run[1:]) if row["phase"] != a["phase"]]
+            for x in bounds:
+                ax.axvline(x, color="k", lw=0.8, ls=":")
         if key == "z_std_sqrt_d" and healthy_std:
             ax.axhline(1.0, color="grey", ls="--", lw=1, label="healthy: 1/√d")
         ax.set_xlabel("training step")
@@ -32,5 +37,48 @@ def curves(records, keys=("z_std_sqrt_d", "m_o", "m_r"), skip=("random_init",), 
     axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def eta_sweep(records):
+    """Figure 5(a): cos(o_e - eta o_ref, o_ref) against eta at the end of training (left; the zero
+    crossing is eta_p for SimSiam, eta_z for Mirror SimSiam) and eta over training (right)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .decomposition import eta_cosine
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    eta = np.linspace(-2, 2, 201)
+    for r in records:
+        curve = read_curve(r)
+        if "o_zp" not in curve[-1]:
+            continue
+        mirror = r["config"]["loss"] == "mirror_simsiam"
+        key = "eta_z" if mirror else "eta_p"
+        last = curve[-1]
+        label = f"{r['variant'].replace('_', ' ')} ({key})"
+        left.plot(eta, eta_cosine(eta, last["o_z_sq"], last["o_p_sq"], last["o_zp"], mirror=mirror), label=label)
+        right.plot([row["step"] for row in curve], [row[key] for row in curve], label=label)
+    left.axhline(0, color="grey", lw=0.8)
+    left.set_xlabel("η"); left.set_title("cos(o_e − η·o_ref, o_ref), end of training", fontsize=10)
+    right.set_xlabel("training step"); right.set_title("zero crossing η over training", fontsize=10)
+    for ax in (left, right):
+        ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def against_tau(rows: dict, ylabel: str, title: str):
+    """One line per series of {series: {tau: value}} against the temperature (Figs. 5c and 8)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.6, 3.4))
+    for label, points in rows.items():
+        taus = sorted(points)
+        ax.plot(taus, [points[t] for t in taus], marker="o", label=label)
+    ax.set_xscale("log"); ax.set_xlabel("temperature τ"); ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10); ax.grid(alpha=0.3); ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

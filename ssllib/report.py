@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
-from .paper import REPORTED, TABLE6
+from .paper import FIG8, REPORTED, TABLE6
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 
@@ -254,6 +254,104 @@ def collapse_and_gap(experiment, item, reference, gap=None):
     return claims
 
 
+def _final(rs, key):
+    return mean_std(r["metrics"][key] for r in rs)[0]
+
+
+def _curve_drop(record, key="covariance_z"):
+    """(peak, final) of a logged metric: Fig. 6 reads 'falls during training except the first epochs'."""
+    from .results import read_curve
+
+    values = [row[key] for row in read_curve(record)]
+    return max(values), values[-1]
+
+
+def fig5_6_claims(records):
+    """Fig. 5(a)'s signs of eta, Fig. 5(c)'s alignment, Fig. 6's covariance, Sec. 3.5's accuracy."""
+    v, p = by_variant(records), REPORTED["fig5_6"]
+    out = collapse_claims("fig5_6", "Figure 5/6", records, reference="simsiam")
+    for name, key, sign, word in (("simsiam", "eta_p", -1, "negative o_p: de-centring"),
+                                  ("mirror_simsiam", "eta_z", 1, "positive o_z: centring")):
+        rs = [r for r in v.get(name, []) if key in r["metrics"]]
+        if rs:
+            eta = _final(rs, key)
+            out.append(_claim("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}", f"{key} ≈ {p[name][key]}",
+                              f"{key} = {eta:+.3f}", REPRODUCED if eta * sign > 0 else NOT,
+                              "" if eta * sign > 0 else "the sign is the opposite"))
+    rs = [r for r in v.get("infonce", []) if "decor_cos_r_e_tau0.2" in r["metrics"]]
+    if rs:
+        taus = sorted(float(k.split("tau")[1]) for k in rs[0]["metrics"] if k.startswith("decor_cos_r_e_tau"))
+        cos = {t: _final(rs, f"decor_cos_r_e_tau{t:g}") for t in taus}
+        best = max(cos, key=cos.get)
+        ours = ", ".join(f"τ={t:g}: {c:.2f}" for t, c in cos.items())
+        lo = min(cos.values())
+        out.append(_claim("Figure 5(c)", "InfoNCE's r_e points along the de-correlation gradient for a "
+                          "wide range of τ", "high for a wide range of τ", ours,
+                          REPRODUCED if lo > 0.5 else PARTLY if lo > 0 else NOT,
+                          "" if lo > 0.5 else "reproduced needs cosine > 0.5 at every τ"))
+        out.append(_claim("Figure 5(c)", "the alignment is highest around τ = 0.1-0.2", "highest at τ ≈ 0.1-0.2",
+                          f"highest at τ = {best:g}", REPRODUCED if best in (0.1, 0.2) else NOT))
+    for name in ("simsiam", "infonce"):
+        if name in v and len(v[name]) and "covariance_z" in v[name][0]["metrics"]:
+            peak, final = (mean_std(x)[0] for x in zip(*(_curve_drop(r) for r in v[name])))
+            out.append(_claim("Figure 6", f"{p[name]['label']} decreases the covariance after the first steps",
+                              "falls during training except the first epochs",
+                              f"peak {peak:.2f}, final {final:.2f}", REPRODUCED if final < 0.8 * peak else NOT,
+                              "" if final < 0.8 * peak else "reproduced needs final < 0.8 x peak"))
+    if "infonce" in v and "infonce_no_r_e" in v:
+        full, cut = _final(v["infonce"], "covariance_z"), _final(v["infonce_no_r_e"], "covariance_z")
+        out.append(_claim("Figure 6", "removing r_e from InfoNCE leaves a higher covariance",
+                          "high covariance during the whole training", f"final {cut:.2f} vs {full:.2f} with r_e",
+                          REPRODUCED if cut > full else NOT))
+        out.append(accuracy_gap_claim("Sec. 3.5", "removing r_e from InfoNCE costs accuracy", v["infonce"],
+                                      v["infonce_no_r_e"], "a significant performance drop", 1.0))
+    return out
+
+
+def phase_ends_m_r(record):
+    """m_r at the last logged step of each phase of a phased run (Fig. 5b)."""
+    from .results import read_curve
+
+    ends = {}
+    for row in read_curve(record):
+        ends[int(row["phase"])] = row["m_r"]
+    return [ends[k] for k in sorted(ends)]
+
+
+def fig5b_claims(records):
+    out, p = [], REPORTED["fig5b"]["phases"]
+    for r in records:
+        simsiam, collapsed, decorrelated = phase_ends_m_r(r)
+        out.append(_claim("Figure 5(b)", "the collapsing loss drives m_r down", "m_r close to 0",
+                          f"m_r {simsiam:.3f} -> {collapsed:.3f}",
+                          REPRODUCED if collapsed < COLLAPSE_M_R else PARTLY if collapsed < simsiam / 2 else NOT,
+                          "" if collapsed < COLLAPSE_M_R else f"not under the collapse threshold {COLLAPSE_M_R}"))
+        out.append(_claim("Figure 5(b)", "the de-correlation loss alone raises m_r again", p["text"],
+                          f"m_r {collapsed:.3f} -> {decorrelated:.3f}",
+                          REPRODUCED if decorrelated > max(2 * collapsed, collapsed + 0.1) else
+                          PARTLY if decorrelated > collapsed else NOT,
+                          "" if decorrelated > max(2 * collapsed, collapsed + 0.1) else
+                          "reproduced needs m_r to at least double and rise by 0.1"))
+    return out
+
+
+def fig8_claims(records):
+    """A.7 / Fig. 8: temperature against covariance (up) and accuracy (down), as rank correlations."""
+    rs = [r for r in records if "tau" in r["config"]["options"] and "covariance_z" in r["metrics"]]
+    if len(rs) < 3:
+        return []
+    tau = [r["config"]["options"]["tau"] for r in rs]
+    out = []
+    for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),
+                            ("linear_acc", -1, "a higher temperature gives a lower accuracy")):
+        rho = spearman(tau, [r["metrics"][key] for r in rs])
+        ok = rho * sign
+        out.append(_claim("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
+                          REPRODUCED if ok >= 0.5 else PARTLY if ok > 0 else NOT,
+                          "" if ok >= 0.5 else "reproduced needs |ρ| >= 0.5 with the paper's sign"))
+    return out
+
+
 CLAIMS = {
     "table1": collapse_and_gap("table1", "Table 1", "moving_average"),
     "table2": collapse_and_gap("table2", "Table 2", "simsiam", (
@@ -264,6 +362,10 @@ CLAIMS = {
     "fig4": fig4_claims,
     "collapse_sweep": sweep_claims,
     "table5": table5_claims,
+    "fig5_6": fig5_6_claims,
+    "fig5b": fig5b_claims,
+    "fig8": fig8_claims,
+    "bn_placement": collapse_and_gap("bn_placement", "Section 4 (BN)", "bn_after_l2"),
     "table3": collapse_and_gap("table3", "Table 3", "baseline", (
         "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
     "table4": collapse_and_gap("table4", "Table 4", "both", (
