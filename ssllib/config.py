@@ -54,6 +54,10 @@ class Config:
     seed: int = 0
     log_every: int = 10
     ckpt_every: int = 50
+    # how the arithmetic runs, not what is computed (ssllib.train.fast_features; the equivalence
+    # test checks it): off | auto (on CUDA: channels_last + bf16 autocast + fused SGD) | bf16 |
+    # compile (auto + torch.compile)
+    fast: str = "auto"
     # variant-specific options, e.g. {"momentum": 0.8} for a moving-average target
     options: dict = field(default_factory=dict)
     # Figure 5(b): a schedule of losses, [[loss, fraction of the steps], ...]; empty = `loss` only
@@ -68,7 +72,8 @@ class Config:
 
 # Keys that do not change what is computed: excluded from the hash so that e.g. a different
 # logging cadence still finds the cached result.
-NON_SEMANTIC = ("log_every", "ckpt_every")
+NON_SEMANTIC = ("log_every", "ckpt_every", "fast")
+FAST_MODES = ("off", "auto", "bf16", "compile")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
 LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": []}
@@ -136,6 +141,8 @@ def validate(cfg: Config) -> None:
     for what, value, registry in checks:
         if value not in registry:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
+    if cfg.fast not in FAST_MODES:
+        raise ConfigError(f"unknown fast {cfg.fast!r}; allowed: {_allowed(FAST_MODES)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"unknown lr_schedule {cfg.lr_schedule!r}; allowed: {_allowed(LR_SCHEDULES)}")
     for phase in cfg.phases:

@@ -60,6 +60,25 @@ class TrainResult:
     info: dict = field(default_factory=dict)
 
 
+def fast_features(mode: str, device: torch.device) -> dict:
+    """What `cfg.fast` turns on for this device.  "auto" is the fast default on a GPU and plain
+    fp32 on a CPU (where bf16 autocast is slower and the committed cpu results were computed)."""
+    cuda = device.type == "cuda"
+    bf16 = mode == "bf16" or (mode in ("auto", "compile") and cuda and torch.cuda.is_bf16_supported())
+    return {"channels_last": bf16, "bf16_autocast": bf16, "fused_sgd": cuda and mode != "off",
+            "compile": mode == "compile"}
+
+
+def make_sgd(groups: list[dict], fused: bool, **kw) -> torch.optim.SGD:
+    """SGD, fused into one kernel where this torch and device support it."""
+    if fused:
+        try:
+            return torch.optim.SGD(groups, fused=True, **kw)
+        except (TypeError, RuntimeError):  # older torch, or a device without the fused kernel
+            pass
+    return torch.optim.SGD(groups, **kw)
+
+
 # metrics of the final model taken from `snapshot_metrics` into the record
 SNAPSHOT_METRICS = ("bias_", "a8_", "p_", "decor_")
 
@@ -68,7 +87,11 @@ class Trainer:
     def __init__(self, cfg, data, device="auto"):
         self.cfg, self.data, self.device = cfg, data, pick_device(device)
         torch.manual_seed(cfg.seed)
+        self.fast = fast_features(cfg.fast, self.device)
         self.model = build_model(cfg).to(self.device)
+        if self.fast["channels_last"]:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.forward = torch.compile(self.model) if self.fast["compile"] else self.model
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
         self.train_x = data.train_x[:n].to(self.device)  # the first n: a fixed subset for sweeps
@@ -93,8 +116,9 @@ class Trainer:
         ]
         groups = [g for g in groups if g[0]]  # e.g. the identity predictor has no parameters
         self.peak_lr = [(peak, fixed) for _, peak, fixed, _ in groups]
-        self.opt = torch.optim.SGD([dict(params=p, lr=peak, weight_decay=wd) for p, peak, _, wd in groups],
-                                   lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        self.opt = make_sgd([dict(params=p, lr=peak, weight_decay=wd) for p, peak, _, wd in groups],
+                            self.fast["fused_sgd"], lr=lr, momentum=cfg.momentum,
+                            weight_decay=cfg.weight_decay)
         self.g_data = torch.Generator().manual_seed(cfg.seed)
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
@@ -155,7 +179,11 @@ class Trainer:
         idx = self.batch_indices().to(self.device)
         x = self.train_x[idx]
         views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
-        feats, z = self.model(views)
+        if self.fast["channels_last"]:
+            views = [v.contiguous(memory_format=torch.channels_last) for v in views]
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.fast["bf16_autocast"]):
+            feats, z = self.forward(views)
+        feats, z = [f.float() for f in feats], [v.float() for v in z]  # losses and metrics in fp32
         loss_fn = self.current_loss()
         extra = {"index": idx} if getattr(loss_fn, "needs_index", False) else {}
         loss = loss_fn(z, self.model.predictor, **extra)
@@ -249,7 +277,7 @@ class Trainer:
                     train_images=len(self.train_x), resumed_at_step=resumed_at,
                     train_seconds=self.elapsed, eval_seconds=time.time() - eval_t0,
                     images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
-                    device=device_name(self.device))
+                    device=device_name(self.device), fast=self.fast)
         return TrainResult(metrics, self.curve, spectrum, info)
 
 

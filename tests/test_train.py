@@ -3,6 +3,7 @@ import math
 
 import torch
 
+from ssllib.config import config_hash
 from ssllib.data import synthetic
 from ssllib.train import Trainer, lr_factor, schedule
 
@@ -58,3 +59,25 @@ def test_collapse_metrics_are_logged_every_log_every_steps(tiny):
     res = Trainer(tiny.replace(log_every=3), synthetic()).fit(progress=False)
     assert [r["step"] for r in res.curve] == [0, 3, 6, 7]
     assert {"z_std", "m_o", "m_r", "covariance", "loss", "lr"} <= set(res.curve[0])
+
+
+def test_fast_path_matches_plain_fp32_within_bf16_noise(tiny):
+    """Issue 8: channels_last + bf16 autocast (forced on CPU here; the GPU default) trains the
+    same thing as plain fp32: same loss curve and collapse indicators up to bf16 rounding."""
+    from ssllib.train import fast_features
+
+    assert fast_features("auto", torch.device("cpu")) == {
+        "channels_last": False, "bf16_autocast": False, "fused_sgd": False, "compile": False}
+    cfg = tiny.replace(log_every=1)
+    runs = {(mode, seed): Trainer(cfg.replace(fast=mode, seed=seed), synthetic()).fit(progress=False)
+            for mode, seed in (("off", 0), ("bf16", 0), ("off", 1))}
+    assert runs["bf16", 0].info["fast"]["bf16_autocast"] and not runs["off", 0].info["fast"]["bf16_autocast"]
+    plain, fast, other_seed = (runs[k].curve for k in (("off", 0), ("bf16", 0), ("off", 1)))
+    assert len(plain) == len(fast) == 8
+    assert 0 < abs(plain[0]["loss"] - fast[0]["loss"]) < 0.01  # really bf16, and close before drift
+
+    def gap(a, b, key):
+        return sum(abs(x[key] - y[key]) for x, y in zip(a, b)) / len(a)
+    for key in ("loss", "m_r", "m_o"):  # "within noise": closer than a different seed is
+        assert gap(plain, fast, key) < gap(plain, other_seed, key), key
+    assert config_hash(cfg.replace(fast="off")) == config_hash(cfg.replace(fast="bf16"))
