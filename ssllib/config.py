@@ -36,6 +36,8 @@ class Config:
     pred_hidden: int = 512
     normalize_z: bool = False        # Section 4 / Table 5: l2-normalise the encoder output z
     proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
+    head_bn: str = "default"         # Chen & He Table 3: BN in the MLP heads, none|hidden|default|all
+    predictor_trainable: bool = True # Chen & He Table 1: False = predictor fixed at random init
     # optimisation (A.1)
     batch_size: int = 256
     epochs: float = 1000.0
@@ -76,7 +78,9 @@ NON_SEMANTIC = ("log_every", "ckpt_every", "fast")
 FAST_MODES = ("off", "auto", "bf16", "compile")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
-LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": []}
+LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": [],
+                     "head_bn": "default", "predictor_trainable": True}
+HEAD_BN = ("none", "hidden", "default", "all")
 LR_SCHEDULES = ("cosine", "constant")
 
 PROFILES: dict[str, dict] = {
@@ -143,6 +147,8 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
     if cfg.fast not in FAST_MODES:
         raise ConfigError(f"unknown fast {cfg.fast!r}; allowed: {_allowed(FAST_MODES)}")
+    if cfg.head_bn not in HEAD_BN:
+        raise ConfigError(f"unknown head_bn {cfg.head_bn!r}; allowed: {_allowed(HEAD_BN)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"unknown lr_schedule {cfg.lr_schedule!r}; allowed: {_allowed(LR_SCHEDULES)}")
     for phase in cfg.phases:

@@ -175,6 +175,11 @@ EXPERIMENTS = {
 }
 
 
+from .ablations import ABLATIONS  # noqa: E402  (Chen & He's ablations, seed 001)
+
+EXPERIMENTS.update(ABLATIONS)
+
+
 def get_experiment(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise ConfigError(f"unknown experiment {name!r}; allowed: {', '.join(sorted(EXPERIMENTS))}")

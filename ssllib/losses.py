@@ -34,12 +34,31 @@ class SimSiamLoss(nn.Module):
     """SimSiam, Eq. 2 / Fig. 1(a):  L = -(P_a . sg(Z_b) + P_b . sg(Z_a)) / 2.
 
     Negative gradient on P_a (Eq. 4): Z_b / 2 per sample (the 1/2 is the symmetrisation).
+    Chen & He's ablations are options (their Sec. 4, seed 001): stop_gradient=False (Fig. 2,
+    collapses), symmetric=False (only D(p_a, z_b), "asym", 64.8% vs 68.1%) and
+    similarity="cross_entropy" (D(p, z) = -softmax(z) . log softmax(p), 63.2%).
     """
+
+    SIMILARITIES = ("cosine", "cross_entropy")
+
+    def __init__(self, stop_gradient: bool = True, symmetric: bool = True, similarity: str = "cosine"):
+        super().__init__()
+        if similarity not in self.SIMILARITIES:
+            raise ValueError(f"unknown similarity {similarity!r}; allowed: {', '.join(self.SIMILARITIES)}")
+        self.stop_gradient, self.symmetric, self.similarity = stop_gradient, symmetric, similarity
+
+    def D(self, p, z):
+        z = z.detach() if self.stop_gradient else z
+        if self.similarity == "cross_entropy":
+            return -(F.softmax(z, dim=1) * F.log_softmax(p, dim=1)).sum(1).mean()
+        return neg_cos(p, z)
 
     def forward(self, z, h):
         z_a, z_b = z[0], z[1]
+        if not self.symmetric:
+            return self.D(h(z_a), z_b)
         p_a, p_b = h(z_a), h(z_b)
-        return neg_cos(p_a, z_b.detach()) / 2 + neg_cos(p_b, z_a.detach()) / 2
+        return self.D(p_a, z_b) / 2 + self.D(p_b, z_a) / 2
 
 
 @register("naive_siamese")

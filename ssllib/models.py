@@ -66,20 +66,24 @@ def resnet18(width: int = 64) -> CifarResNet:
     return CifarResNet((2, 2, 2, 2), width)
 
 
-def projector(in_dim: int, hidden: int, out: int, last_bn: bool = True) -> nn.Sequential:
+def fc_bn(c_in: int, c_out: int, bn: bool, relu: bool) -> list:
+    """FC (+ BN) (+ ReLU); the FC has a bias only where no BN follows it."""
+    return [nn.Linear(c_in, c_out, bias=not bn), *([nn.BatchNorm1d(c_out)] if bn else []),
+            *([nn.ReLU(True)] if relu else [])]
+
+
+def projector(in_dim: int, hidden: int, out: int, last_bn: bool = True, hidden_bn: bool = True) -> nn.Sequential:
     """A.1: FC1 + BN + ReLU + FC2 + BN + ReLU + FC3 + BN (last_bn=False: FC3 with a bias, no BN,
-    Section 4's "no final BN")."""
-    last = [nn.Linear(hidden, out, bias=False), nn.BatchNorm1d(out)] if last_bn else [nn.Linear(hidden, out)]
-    return nn.Sequential(nn.Linear(in_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
-                         nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
-                         *last)
+    Section 4's "no final BN"; hidden_bn=False: no BN after FC1, FC2, Chen & He Table 3a)."""
+    return nn.Sequential(*fc_bn(in_dim, hidden, hidden_bn, True), *fc_bn(hidden, hidden, hidden_bn, True),
+                         *fc_bn(hidden, out, last_bn, False))
 
 
 @register(PREDICTORS, "mlp")
-def mlp_predictor(dim: int, hidden: int) -> nn.Module:
-    """A.1 / SimSiam: FC1 + BN + ReLU + FC2, bottleneck `hidden` (2048-512-2048 in the paper)."""
-    return nn.Sequential(nn.Linear(dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(True),
-                         nn.Linear(hidden, dim))
+def mlp_predictor(dim: int, hidden: int, hidden_bn: bool = True, out_bn: bool = False) -> nn.Module:
+    """A.1 / SimSiam: FC1 + BN + ReLU + FC2, bottleneck `hidden` (2048-512-2048 in the paper).
+    hidden_bn / out_bn: Chen & He's Table 3 BN variants."""
+    return nn.Sequential(*fc_bn(dim, hidden, hidden_bn, True), *fc_bn(hidden, dim, out_bn, False))
 
 
 @register(PREDICTORS, "none")
@@ -140,12 +144,17 @@ class SiameseNet(nn.Module):
     """backbone -> projector gives z (the paper's encoder f); predictor h maps z to p."""
 
     def __init__(self, encoder: str, width: int, proj_hidden: int, proj_dim: int, predictor: str,
-                 pred_hidden: int, normalize_z: bool = False, proj_last_bn: bool = True):
+                 pred_hidden: int, normalize_z: bool = False, proj_last_bn: bool = True,
+                 head_bn: str = "default"):
         super().__init__()
         self.normalize_z = normalize_z  # Section 4 / Table 5: l2-normalised encoder output
         self.backbone = ENCODERS[encoder](width)
-        self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim, proj_last_bn)
-        self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden)
+        # Chen & He Table 3: (a) "none", (b) "hidden", (c) "default" (A.1), (d) "all" (+ BN on p)
+        hidden_bn = head_bn != "none"
+        self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim,
+                                   proj_last_bn and head_bn in ("default", "all"), hidden_bn)
+        kw = dict(hidden_bn=hidden_bn, out_bn=head_bn == "all") if predictor == "mlp" else {}
+        self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden, **kw)
 
     def forward(self, views: list[torch.Tensor]):
         """Returns the backbone features of each view and the projections z of each view."""
@@ -156,4 +165,4 @@ class SiameseNet(nn.Module):
 
 def build_model(cfg) -> SiameseNet:
     return SiameseNet(cfg.encoder, cfg.width, cfg.proj_hidden, cfg.proj_dim, cfg.predictor,
-                      cfg.pred_hidden, cfg.normalize_z, cfg.proj_last_bn)
+                      cfg.pred_hidden, cfg.normalize_z, cfg.proj_last_bn, cfg.head_bn)

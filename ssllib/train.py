@@ -91,6 +91,7 @@ class Trainer:
         self.model = build_model(cfg).to(self.device)
         if self.fast["channels_last"]:
             self.model = self.model.to(memory_format=torch.channels_last)
+        self.model.predictor.requires_grad_(cfg.predictor_trainable)
         self.forward = torch.compile(self.model) if self.fast["compile"] else self.model
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
@@ -111,7 +112,9 @@ class Trainer:
         decayed += list(self.loss_fn.parameters())  # e.g. an inverse predictor, trained like f
         groups = [  # (parameters, peak lr, lr fixed?, weight decay)
             (decayed, lr, False, cfg.weight_decay),
-            (list(self.model.predictor.parameters()), lr, cfg.predictor_fixed_lr, cfg.weight_decay),
+            # Chen & He Table 1(b): a predictor fixed at its random initialisation is not optimised
+            (list(self.model.predictor.parameters()) if cfg.predictor_trainable else [], lr,
+             cfg.predictor_fixed_lr, cfg.weight_decay),
             (list(self.probe.parameters()), cfg.probe_lr, False, 0.0),
         ]
         groups = [g for g in groups if g[0]]  # e.g. the identity predictor has no parameters

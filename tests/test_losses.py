@@ -84,3 +84,30 @@ def test_symmetric_predictor_algorithm3_gradient():
     assert torch.allclose(p_a.grad, grad_formula(p_a, p_b, n, 0.5), atol=1e-6)
     assert torch.allclose(p_b.grad, grad_formula(p_b, p_a, n, 0.5), atol=1e-6)
     assert torch.allclose(z_a.grad, p_a.grad @ h.fc.weight, atol=1e-6)
+
+
+def test_chen_he_loss_options_change_only_what_they_name():
+    """Seed 001's ablations as SimSiam options: no stop-gradient lets the target side get a
+    gradient; asymmetric keeps only D(p_a, z_b); cross-entropy uses -softmax(z).log softmax(p)."""
+    g = torch.Generator().manual_seed(0)
+    z_a, z_b = (torch.randn(5, 6, generator=g).requires_grad_() for _ in range(2))
+    h = nn.Identity()
+    LOSSES["simsiam"](symmetric=False)([z_a, z_b], h).backward()
+    assert z_b.grad is None and z_a.grad.abs().sum() > 0  # only p_a is on a gradient path
+    z_a.grad = None
+    LOSSES["simsiam"](stop_gradient=False, symmetric=False)([z_a, z_b], h).backward()
+    assert z_b.grad is not None and z_b.grad.abs().sum() > 0
+    ce = LOSSES["simsiam"](similarity="cross_entropy", symmetric=False)([z_a, z_b], h)
+    ref = -(F.softmax(z_b, 1) * F.log_softmax(z_a, 1)).sum(1).mean()
+    assert torch.allclose(ce, ref)
+    with pytest.raises(ValueError, match="cross_entropy"):
+        LOSSES["simsiam"](similarity="dot")
+
+
+def test_head_bn_variants_chen_he_table3():
+    from ssllib.config import profile_config
+    from ssllib.models import build_model
+    bns = {v: sum(isinstance(m, nn.BatchNorm1d) for m in [*build_model(profile_config("smoke", head_bn=v)).projector,
+                                                          *build_model(profile_config("smoke", head_bn=v)).predictor])
+           for v in ("none", "hidden", "default", "all")}
+    assert bns == {"none": 0, "hidden": 3, "default": 4, "all": 5}  # Chen & He Table 3 (a)-(d)

@@ -24,7 +24,7 @@ def test_every_predictor_maps_d_to_d(name):
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_every_loss_trains_through_the_full_model(loss):
     cls = LOSSES[loss]
-    assert cls.__doc__ and any(w in cls.__doc__ for w in ("Eq.", "Algorithm", "Table", "Figure"))
+    assert cls.__doc__ and any(w in cls.__doc__ for w in ("Eq.", "Algorithm", "Table", "Figure", "Section"))
     cfg = profile_config("smoke", loss=loss, predictor="none" if loss == "naive_siamese" else "mlp",
                          width=4, proj_hidden=32, proj_dim=32, pred_hidden=8)
     net = models.build_model(cfg)

@@ -81,3 +81,14 @@ def test_fast_path_matches_plain_fp32_within_bf16_noise(tiny):
     for key in ("loss", "m_r", "m_o"):  # "within noise": closer than a different seed is
         assert gap(plain, fast, key) < gap(plain, other_seed, key), key
     assert config_hash(cfg.replace(fast="off")) == config_hash(cfg.replace(fast="bf16"))
+
+
+def test_a_fixed_random_predictor_stays_at_its_initialisation(tiny):
+    """Chen & He Table 1(b): the predictor is not optimised, yet the encoder trains through it."""
+    t = Trainer(tiny.replace(predictor_trainable=False), synthetic())
+    before = [p.detach().clone() for p in t.model.predictor.parameters()]
+    stem = t.model.backbone.stem[0].weight.detach().clone()
+    for _ in range(2):
+        t.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, t.model.predictor.parameters()))
+    assert not torch.equal(stem, t.model.backbone.stem[0].weight)

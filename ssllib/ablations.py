@@ -1,0 +1,49 @@
+"""Chen & He's own SimSiam ablations (CVPR 2021; seed 001), re-run on CIFAR-10 at our scale.
+
+One experiment per ablation group, each a chapter; every variant is data on the one training loop
+(loss options, predictor, head BN, batch size).  The plain SimSiam run of each group has the
+same config as Table 4's "both" / Figure 5's SimSiam and is shared with them.
+"""
+from __future__ import annotations
+
+from .experiments import Experiment
+
+_CPU = {"cpu": dict(epochs=0.75, warmup_epochs=0.05)}  # ~146 steps, as Tables 3-5
+
+ABLATIONS = {
+    "ab_stopgrad": Experiment(
+        name="ab_stopgrad", title="Chen & He, Fig. 2: SimSiam with and without stop-gradient",
+        variants={"stop_gradient": dict(loss="simsiam"),
+                  "no_stop_gradient": dict(loss="simsiam", options={"stop_gradient": False})},
+        notebook="ablation_stop_gradient.ipynb", scale=_CPU,
+    ),
+    "ab_predictor": Experiment(
+        name="ab_predictor", title="Chen & He, Table 1: the predictor removed, fixed, or learned",
+        variants={"no_predictor": dict(loss="simsiam", predictor="none"),
+                  "fixed_random": dict(loss="simsiam", predictor_trainable=False),
+                  "lr_decayed": dict(loss="simsiam", predictor_fixed_lr=False),
+                  "lr_constant": dict(loss="simsiam")},
+        notebook="ablation_predictor.ipynb", scale=_CPU,
+    ),
+    "ab_batch": Experiment(
+        name="ab_batch", title="Chen & He, Table 2: batch size with linear learning-rate scaling",
+        # lr = base_lr x batch / 256 (Config); same number of epochs, so smaller batches take more steps
+        variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256)},
+        notebook="ablation_batch_size.ipynb", scale=_CPU,
+    ),
+    "ab_bn": Experiment(
+        name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
+        variants={"a_none": dict(loss="simsiam", head_bn="none"),
+                  "b_hidden": dict(loss="simsiam", head_bn="hidden"),
+                  "c_default": dict(loss="simsiam"),
+                  "d_all": dict(loss="simsiam", head_bn="all")},
+        notebook="ablation_head_bn.ipynb", scale=_CPU,
+    ),
+    "ab_loss": Experiment(
+        name="ab_loss", title="Chen & He, Table 4 and symmetrisation: similarity function and symmetry",
+        variants={"cosine_sym": dict(loss="simsiam"),
+                  "cross_entropy": dict(loss="simsiam", options={"similarity": "cross_entropy"}),
+                  "asymmetric": dict(loss="simsiam", options={"symmetric": False})},
+        notebook="ablation_loss_form.ipynb", scale=_CPU,
+    ),
+}
