@@ -94,5 +94,35 @@ BN_PLACEMENT = {  # Section 4, "Two important details: BN and l2-normalization" 
     "bn_after_l2": {"label": "Naive Siamese, BN after l2-normalisation, before MSE", "collapse": False},
 }
 
+# Chen & He, "Exploring Simple Siamese Representation Learning" (CVPR 2021), as summarised in seed
+# 001: ImageNet, ResNet-50, 100-epoch linear top-1 (%).  Only numbers the seed states are typed.
+CHEN_HE_STOPGRAD = {
+    "stop_gradient": {"label": "with stop-gradient", "collapse": False, "text": "std ~ 1/sqrt(d)"},
+    "no_stop_gradient": {"label": "without stop-gradient", "collapse": True,
+                         "text": "collapses: loss reaches -1, std -> 0"},
+}
+CHEN_HE_PREDICTOR = {
+    "no_predictor": {"label": "no predictor (identity)", "collapse": True},
+    "fixed_random": {"label": "predictor fixed at random init", "collapse": False,
+                     "text": "does not collapse but fails to converge (high loss)"},
+    "lr_decayed": {"label": "predictor lr with cosine decay", "collapse": False},
+    "lr_constant": {"label": "predictor lr constant (SimSiam default)", "collapse": False},
+}
+CHEN_HE_BATCH = {"trend": "not sensitive to batch size (64-4096, SGD, linear lr scaling)"}
+CHEN_HE_BN = {
+    "a_none": {"label": "(a) no BN in the heads", "collapse": False, "top1": 34.6},
+    "b_hidden": {"label": "(b) BN on hidden layers", "collapse": False, "top1": 67.4},
+    "c_default": {"label": "(c) + BN on the projector output", "collapse": False, "top1": 68.1},
+    "d_all": {"label": "(d) + BN on the predictor output", "collapse": False,
+              "text": "unstable training, oscillating loss"},
+}
+CHEN_HE_LOSS = {
+    "cosine_sym": {"label": "cosine, symmetric (SimSiam)", "collapse": False, "top1": 68.1},
+    "cross_entropy": {"label": "cross-entropy similarity", "collapse": False, "top1": 63.2},
+    "asymmetric": {"label": "cosine, asymmetric", "collapse": False, "top1": 64.8},
+}
+
 REPORTED = {"table5": TABLE5, "table1": TABLE1, "table2": TABLE2, "table3": TABLE3, "table4": TABLE4, "fig3": FIG3,
-            "fig4": FIG4, "fig5_6": FIG5_6, "fig5b": FIG5B, "fig8": FIG8, "bn_placement": BN_PLACEMENT}
+            "fig4": FIG4, "fig5_6": FIG5_6, "fig5b": FIG5B, "fig8": FIG8, "bn_placement": BN_PLACEMENT,
+            "ab_stopgrad": CHEN_HE_STOPGRAD, "ab_predictor": CHEN_HE_PREDICTOR, "ab_batch": {},
+            "ab_bn": CHEN_HE_BN, "ab_loss": CHEN_HE_LOSS}
