@@ -111,3 +111,75 @@ The paper gives no table for this; its claim is about collapse.""",
         summary="""Final $m_r$: no BN {glue:text}`bn_placement_no_bn_m_r`, BN before l2
 {glue:text}`bn_placement_bn_before_l2_m_r`, BN after l2 {glue:text}`bn_placement_bn_after_l2_m_r`."""),
 }
+
+CHEN_HE_NOTE = """Chen & He's numbers are ImageNet linear top-1 with a ResNet-50 (as summarised in seed 001);
+ours are CIFAR-10 with a narrow ResNet-18 trained for a fraction of an epoch, so only collapse and
+orderings can be compared. The plain SimSiam run is the same run as in Table 4 and Figure 5."""
+
+SPECS_MORE |= {
+    "ablation_stop_gradient": dict(
+        name="ab_stopgrad", title="Chen & He, Figure 2: stop-gradient is what prevents collapse",
+        intro="""**Their claim** (Chen & He 2021, Sec. 4.1; seed 001): with the same architecture, removing the
+stop-gradient makes SimSiam collapse at once: the loss reaches its minimum $-1$ and the standard
+deviation of the l2-normalised output goes to 0, while with it the standard deviation stays near
+$1/\\sqrt{d}$. Here the stop-gradient is the option `stop_gradient` of the SimSiam loss.
+
+""" + CHEN_HE_NOTE,
+        figure="""## Their Figure 2: loss and the output's standard deviation over training
+
+The dashed line is the healthy level $1/\\sqrt{d}$ (the curve is multiplied by $\\sqrt{d}$).""",
+        keys=("loss", "z_std_sqrt_d", "probe_acc"),
+        summary="""Final $m_r$: with stop-gradient {glue:text}`ab_stopgrad_stop_gradient_m_r`, without
+{glue:text}`ab_stopgrad_no_stop_gradient_m_r`."""),
+    "ablation_predictor": dict(
+        name="ab_predictor", title="Chen & He, Table 1: the predictor",
+        intro="""**Their claim** (Sec. 4.2): without a predictor (identity) SimSiam collapses; a predictor fixed
+at its random initialisation does not collapse but does not converge either; a learned predictor
+works, with a constant learning rate as well as (or better than) a decayed one.
+
+""" + CHEN_HE_NOTE,
+        figure="""## Collapse indicators and loss over training""",
+        keys=("loss", "z_std_sqrt_d", "m_r"),
+        summary="""Final linear probe: constant lr {glue:text}`ab_predictor_lr_constant_linear_acc`%,
+decayed {glue:text}`ab_predictor_lr_decayed_linear_acc`%, fixed random
+{glue:text}`ab_predictor_fixed_random_linear_acc`%, no predictor
+{glue:text}`ab_predictor_no_predictor_linear_acc`%."""),
+    "ablation_batch_size": dict(
+        name="ab_batch", title="Chen & He, Table 2: batch size",
+        intro="""**Their claim** (Sec. 4.3): SimSiam works over a wide range of batch sizes (64 to 4096) with
+plain SGD and the learning rate scaled linearly with the batch, unlike SimCLR and SwAV. We run
+the same number of epochs at batch 64, 128 and 256 (so the smaller batches take more steps).
+
+""" + CHEN_HE_NOTE,
+        figure="""## Collapse indicators over training""",
+        keys=("z_std_sqrt_d", "m_r", "probe_acc"),
+        summary="""Final linear probe: batch 64 {glue:text}`ab_batch_batch_64_linear_acc`%, 128
+{glue:text}`ab_batch_batch_128_linear_acc`%, 256 {glue:text}`ab_batch_batch_256_linear_acc`%."""),
+    "ablation_head_bn": dict(
+        name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
+        intro="""**Their claim** (Sec. 4.4): (a) no BN anywhere in the projector and predictor: no collapse but
+poor accuracy (34.6%); (b) BN on the hidden layers: 67.4%; (c) also on the projector's output
+(SimSiam's default): 68.1%; (d) also on the predictor's output: unstable. BN helps optimisation
+but is not what prevents collapse (`head_bn` in the config).
+
+""" + CHEN_HE_NOTE,
+        figure="""## Collapse indicators and loss over training""",
+        keys=("loss", "z_std_sqrt_d", "m_r"),
+        summary="""Final linear probe: (a) {glue:text}`ab_bn_a_none_linear_acc`%, (b)
+{glue:text}`ab_bn_b_hidden_linear_acc`%, (c) {glue:text}`ab_bn_c_default_linear_acc`%, (d)
+{glue:text}`ab_bn_d_all_linear_acc`%."""),
+    "ablation_loss_form": dict(
+        name="ab_loss", title="Chen & He, Table 4 and symmetrisation: the similarity and the symmetry",
+        intro="""**Their claims** (Sec. 4.5-4.6): replacing the cosine by a cross-entropy similarity,
+$D(p, z) = -\\mathrm{softmax}(z)\\cdot\\log\\mathrm{softmax}(p)$, still avoids collapse (63.2% vs
+68.1%); an asymmetric loss (only $D(p_a, z_b)$) also avoids collapse and is less accurate (64.8%;
+67.3% when it sees twice the pairs, which we do not run). Neither the similarity nor the symmetry
+is what prevents collapse.
+
+""" + CHEN_HE_NOTE,
+        figure="""## Collapse indicators over training""",
+        keys=("z_std_sqrt_d", "m_r", "probe_acc"),
+        summary="""Final linear probe: cosine symmetric {glue:text}`ab_loss_cosine_sym_linear_acc`%,
+cross-entropy {glue:text}`ab_loss_cross_entropy_linear_acc`%, asymmetric
+{glue:text}`ab_loss_asymmetric_linear_acc`%."""),
+}
