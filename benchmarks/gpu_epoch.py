@@ -16,7 +16,6 @@ reported as not measured, never estimated.  Writes results/benchmarks/gpu_epoch-
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from input_pipeline import TwoViewPIL, sync  # noqa: E402
+from input_pipeline import TwoViewPIL, sync, write_json  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
 from ssllib.losses import build_loss  # noqa: E402
@@ -129,11 +128,7 @@ def main() -> int:
     else:
         result["gpu_note"] = ("not measured: no CUDA device in the run that wrote this file; the "
                               "numbers above are this device's, for the plumbing, not GPU figures")
-    out = ROOT / "results" / "benchmarks" / f"gpu_epoch-{device.type}-{args.profile}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(tmp, out)
+    out = write_json(result, f"gpu_epoch-{device.type}-{args.profile}.json")
     print(f"device: {result['device']}, profile {args.profile} (width {cfg.width}, batch {cfg.batch_size})")
     print(f"  baseline (PIL + DataLoader, fp32): {result['baseline_epoch_seconds']:8.1f} s/epoch "
           f"(from {args.baseline_steps} steps)")

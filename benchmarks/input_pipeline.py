@@ -122,6 +122,16 @@ def time_train_step(images: torch.Tensor, steps: int, device) -> tuple[float, fl
     return rate, peak
 
 
+def write_json(result: dict, name: str) -> Path:
+    """results/benchmarks/<name>, written to a temporary file and renamed (never half-written)."""
+    out = ROOT / "results" / "benchmarks" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, out)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batches", type=int, default=8)
@@ -151,11 +161,7 @@ def main() -> int:
                     if device.type != "cuda" else "see benchmarks/gpu_epoch.py",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    out = ROOT / "results" / "benchmarks" / f"input_pipeline-{device.type}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    os.replace(tmp, out)
+    out = write_json(result, f"input_pipeline-{device.type}.json")
     print(f"device: {result['device']}")
     print(f"two-view augmentation, batch {BATCH}:")
     print(f"  baseline torchvision PIL + DataLoader({os.cpu_count()} workers): {baseline:9.0f} images/s")

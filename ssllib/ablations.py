@@ -6,9 +6,7 @@ same config as Table 4's "both" / Figure 5's SimSiam and is shared with them.
 """
 from __future__ import annotations
 
-from .experiments import Experiment
-
-_CPU = {"cpu": dict(epochs=0.75, warmup_epochs=0.05)}  # ~146 steps, as Tables 3-5
+from .experiments import SHORT as _CPU, Experiment
 
 ABLATIONS = {
     "ab_stopgrad": Experiment(

@@ -29,6 +29,8 @@ class Experiment:
     needs: dict = field(default_factory=dict)
 
 
+# the cpu length of most Section 3-4 chapters: 0.75 epoch, about 146 steps of 256 images
+SHORT = {"cpu": dict(epochs=0.75, warmup_epochs=0.05)}
 SWEEP_IMAGES = (5000, 15000, 50000)
 
 
@@ -73,7 +75,7 @@ EXPERIMENTS = {
         variants={"simsiam": dict(loss="simsiam"),
                   "inverse_predictor": dict(loss="inverse_predictor")},
         notebook="fig3_inverse_predictor.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
     "fig4": Experiment(
         name="fig4",
@@ -92,7 +94,7 @@ EXPERIMENTS = {
             "remove_o_e": dict(loss="triplet", predictor="none", options={"keep_o_e": False}),
         },
         notebook="table3_triplet_components.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
     "table4": Experiment(
         name="table4",
@@ -104,7 +106,7 @@ EXPERIMENTS = {
             "neither": dict(loss="simsiam_surgery", options={"keep_o_e": False, "keep_r_e": False}),
         },
         notebook="table4_simsiam_components.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
     "table5": Experiment(
         name="table5",
@@ -112,7 +114,7 @@ EXPERIMENTS = {
         variants={name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
                   (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))},
         notebook="table5_simple_predictors.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
     "collapse_sweep": Experiment(
         name="collapse_sweep",
@@ -140,7 +142,7 @@ EXPERIMENTS = {
             "infonce_no_r_e": dict(loss="infonce", predictor="none", options={"tau": 0.2, "keep_r_e": False}),
         },
         notebook="fig5_6_decentring_decorrelation.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
         needs={"simsiam": ("eta_p", "covariance_z"), "mirror_simsiam": ("eta_z", "covariance_z")},
     ),
     "fig5b": Experiment(
@@ -159,7 +161,7 @@ EXPERIMENTS = {
         variants={f"tau_{t:g}": dict(loss="infonce", predictor="none", options={"tau": t})
                   for t in (0.05, 0.1, 0.2, 0.5, 1.0)},
         notebook="fig8_infonce_temperature.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
     "bn_placement": Experiment(
         name="bn_placement",
@@ -170,7 +172,7 @@ EXPERIMENTS = {
             "bn_after_l2": dict(loss="bn_mse", predictor="none", proj_last_bn=False),
         },
         notebook="bn_placement.ipynb",
-        scale={"cpu": dict(epochs=0.75, warmup_epochs=0.05)},
+        scale=SHORT,
     ),
 }
 
