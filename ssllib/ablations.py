@@ -44,4 +44,12 @@ ABLATIONS = {
                   "asymmetric": dict(loss="simsiam", options={"symmetric": False})},
         notebook="ablation_loss_form.ipynb", scale=_CPU,
     ),
+    "ab_kstep": Experiment(
+        name="ab_kstep", title="Chen & He, Sec. 5: k-step alternation (the EM hypothesis)",
+        # eta (the stop-gradient target) comes from a copy of the encoder refreshed every k steps;
+        # k = 1 is SimSiam.  Their "1-epoch" needs more than one epoch of training: not run here.
+        variants={f"k{k}": dict(loss="simsiam", target_every=k) if k > 1 else dict(loss="simsiam")
+                  for k in (1, 10, 100)},
+        notebook="ablation_kstep.ipynb", scale=_CPU,
+    ),
 }

@@ -38,6 +38,7 @@ class Config:
     proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
     head_bn: str = "default"         # Chen & He Table 3: BN in the MLP heads, none|hidden|default|all
     predictor_trainable: bool = True # Chen & He Table 1: False = predictor fixed at random init
+    target_every: int = 0            # Chen & He Sec. 5: k-step alternation, eta refreshed every k steps
     # optimisation (A.1)
     batch_size: int = 256
     epochs: float = 1000.0
@@ -79,7 +80,7 @@ FAST_MODES = ("off", "auto", "bf16", "compile")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
 LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": [],
-                     "head_bn": "default", "predictor_trainable": True}
+                     "head_bn": "default", "predictor_trainable": True, "target_every": 0}
 HEAD_BN = ("none", "hidden", "default", "all")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -147,6 +148,8 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
     if cfg.fast not in FAST_MODES:
         raise ConfigError(f"unknown fast {cfg.fast!r}; allowed: {_allowed(FAST_MODES)}")
+    if cfg.target_every < 0 or (cfg.target_every and cfg.loss != "simsiam"):
+        raise ConfigError(f"bad target_every {cfg.target_every!r}: must be >= 0, and > 0 only with loss 'simsiam'")
     if cfg.head_bn not in HEAD_BN:
         raise ConfigError(f"unknown head_bn {cfg.head_bn!r}; allowed: {_allowed(HEAD_BN)}")
     if cfg.lr_schedule not in LR_SCHEDULES:

@@ -37,6 +37,8 @@ class SimSiamLoss(nn.Module):
     Chen & He's ablations are options (their Sec. 4, seed 001): stop_gradient=False (Fig. 2,
     collapses), symmetric=False (only D(p_a, z_b), "asym", 64.8% vs 68.1%) and
     similarity="cross_entropy" (D(p, z) = -softmax(z) . log softmax(p), 63.2%).
+    `targets`: the z that the stop-gradient side uses, when they come from another encoder
+    (Chen & He Sec. 5, k-step alternation: eta is computed by the encoder of k steps ago).
     """
 
     SIMILARITIES = ("cosine", "cross_entropy")
@@ -53,12 +55,13 @@ class SimSiamLoss(nn.Module):
             return -(F.softmax(z, dim=1) * F.log_softmax(p, dim=1)).sum(1).mean()
         return neg_cos(p, z)
 
-    def forward(self, z, h):
+    def forward(self, z, h, targets=None):
         z_a, z_b = z[0], z[1]
+        t_a, t_b = targets if targets is not None else (z_a, z_b)
         if not self.symmetric:
-            return self.D(h(z_a), z_b)
+            return self.D(h(z_a), t_b)
         p_a, p_b = h(z_a), h(z_b)
-        return self.D(p_a, z_b) / 2 + self.D(p_b, z_a) / 2
+        return self.D(p_a, t_b) / 2 + self.D(p_b, t_a) / 2
 
 
 @register("naive_siamese")

@@ -121,8 +121,13 @@ CHEN_HE_LOSS = {
     "cross_entropy": {"label": "cross-entropy similarity", "collapse": False, "top1": 63.2},
     "asymmetric": {"label": "cosine, asymmetric", "collapse": False, "top1": 64.8},
 }
+CHEN_HE_KSTEP = {
+    "k1": {"label": "1-step (SimSiam)", "collapse": False, "top1": 68.1},
+    "k10": {"label": "10-step", "collapse": False, "top1": 68.7},
+    "k100": {"label": "100-step", "collapse": False, "top1": 68.9},
+}
 
 REPORTED = {"table5": TABLE5, "table1": TABLE1, "table2": TABLE2, "table3": TABLE3, "table4": TABLE4, "fig3": FIG3,
             "fig4": FIG4, "fig5_6": FIG5_6, "fig5b": FIG5B, "fig8": FIG8, "bn_placement": BN_PLACEMENT,
             "ab_stopgrad": CHEN_HE_STOPGRAD, "ab_predictor": CHEN_HE_PREDICTOR, "ab_batch": {},
-            "ab_bn": CHEN_HE_BN, "ab_loss": CHEN_HE_LOSS}
+            "ab_bn": CHEN_HE_BN, "ab_loss": CHEN_HE_LOSS, "ab_kstep": CHEN_HE_KSTEP}

@@ -125,12 +125,14 @@ class Trainer:
         self.g_data = torch.Generator().manual_seed(cfg.seed)
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
+        self.target = None  # Chen & He's k-step alternation: the encoder that computes eta
 
     # ---- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict:
         return dict(step=self.step, perm=self.perm, curve=self.curve, elapsed=self.elapsed,
                     config_hash=config_hash(self.cfg), model=self.model.state_dict(),
                     loss_fn=self.loss_fn.state_dict(), probe=self.probe.state_dict(),
+                    target=self.target.state_dict() if self.target is not None else None,
                     opt=self.opt.state_dict(), g_data=self.g_data.get_state(),
                     g_aug=self.g_aug.get_state(), rng=torch.get_rng_state())  # rng: e.g. random negatives
 
@@ -157,6 +159,9 @@ class Trainer:
         if "rng" in s:  # checkpoints written before the global RNG was saved lack it
             torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
+        if s.get("target") is not None:
+            self.target = copy.deepcopy(self.model)
+            self.target.load_state_dict(s["target"])
         return True
 
     # ---- one step ----------------------------------------------------------------------------
@@ -189,6 +194,11 @@ class Trainer:
         feats, z = [f.float() for f in feats], [v.float() for v in z]  # losses and metrics in fp32
         loss_fn = self.current_loss()
         extra = {"index": idx} if getattr(loss_fn, "needs_index", False) else {}
+        if self.cfg.target_every:  # k-step alternation: eta from an encoder refreshed every k steps
+            if self.target is None or self.step % self.cfg.target_every == 0:
+                self.target = copy.deepcopy(self.model).requires_grad_(False)
+            with torch.no_grad():
+                extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])

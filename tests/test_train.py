@@ -92,3 +92,18 @@ def test_a_fixed_random_predictor_stays_at_its_initialisation(tiny):
         t.train_step()
     assert all(torch.equal(a, b) for a, b in zip(before, t.model.predictor.parameters()))
     assert not torch.equal(stem, t.model.backbone.stem[0].weight)
+
+
+def test_k_step_alternation_with_k_1_is_simsiam_and_resumes(tiny, tmp_path):
+    """Chen & He Sec. 5: targets from an encoder refreshed every step are SimSiam's own z, so
+    k = 1 trains exactly like SimSiam; k = 3 keeps its target encoder across a resume."""
+    plain = Trainer(tiny, synthetic()).fit(progress=False).curve
+    k1 = Trainer(tiny.replace(target_every=1), synthetic()).fit(progress=False).curve
+    assert [r["loss"] for r in plain] == [r["loss"] for r in k1]
+    cfg = tiny.replace(target_every=3, ckpt_every=2)
+    whole = Trainer(cfg, synthetic()).fit(progress=False).curve
+    ckpt = tmp_path / "k3.pt"
+    assert Trainer(cfg, synthetic()).fit(ckpt, progress=False, max_steps=5) is None
+    resumed = Trainer(cfg, synthetic()).fit(ckpt, progress=False).curve
+    assert [r["loss"] for r in whole] == [r["loss"] for r in resumed]
+    assert [r["loss"] for r in whole] != [r["loss"] for r in plain]
