@@ -258,6 +258,19 @@ print(f"profile {profile}: {len(card)} claims;", ", ".join(f"{v}: {n}" for v, n 
 card.set_index(["item", "claim"]) if len(card) else card''', metadata={"tags": ["hide-input"]}),
         code('pd.DataFrame(missing) if missing else print("every experiment has cached results at this profile")',
              metadata={"tags": ["hide-input"]}),
+        md("""## What every result cost, and on what
+
+One row per trained run behind this scorecard (a run shared by two chapters appears once): the
+device, the training time, the throughput, and the fast-path features it used (`ssllib.train.fast_features`)."""),
+        code('''runs = [r for r in everything if r["train"]["steps"] > 0 and "reused_from" not in r]
+cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["seed"],
+                      "device": r["provenance"]["device"], "steps": r["train"]["steps"],
+                      "train min": round(r["provenance"]["train_seconds"] / 60, 1),
+                      "images/s": round(r["provenance"]["images_per_s"] or 0),
+                      "fast path": ", ".join(k for k, on in r["train"].get("fast", {}).items() if on) or "off"}
+                     for r in runs])
+print(f"{len(runs)} trained runs, {cost['train min'].sum() / 60 if len(cost) else 0:.1f} hours of training in all")
+cost.set_index("run") if len(cost) else cost''', metadata={"tags": ["hide-input"]}),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
