@@ -63,7 +63,7 @@ class Config:
     fast: str = "auto"
     # variant-specific options, e.g. {"momentum": 0.8} for a moving-average target
     options: dict = field(default_factory=dict)
-    # Figure 5(b): a schedule of losses, [[loss, fraction of the steps], ...]; empty = `loss` only
+    # Figure 5(b): a schedule of losses, [[loss, fraction of the steps(, options)], ...]; empty = `loss` only
     phases: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -155,11 +155,12 @@ def validate(cfg: Config) -> None:
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"unknown lr_schedule {cfg.lr_schedule!r}; allowed: {_allowed(LR_SCHEDULES)}")
     for phase in cfg.phases:
-        if not (isinstance(phase, (list, tuple)) and len(phase) == 2 and phase[0] in losses.LOSSES
-                and isinstance(phase[1], (int, float)) and phase[1] > 0):
-            raise ConfigError(f"bad phase {phase!r}: expected [loss, fraction > 0] with loss one of "
-                              f"{_allowed(losses.LOSSES)}")
-    if cfg.phases and abs(sum(f for _, f in cfg.phases) - 1) > 1e-6:
+        if not (isinstance(phase, (list, tuple)) and len(phase) in (2, 3) and phase[0] in losses.LOSSES
+                and isinstance(phase[1], (int, float)) and phase[1] > 0
+                and (len(phase) == 2 or isinstance(phase[2], dict))):
+            raise ConfigError(f"bad phase {phase!r}: expected [loss, fraction > 0] or [loss, fraction, "
+                              f"options] with loss one of {_allowed(losses.LOSSES)}")
+    if cfg.phases and abs(sum(p[1] for p in cfg.phases) - 1) > 1e-6:
         raise ConfigError(f"bad phases {cfg.phases!r}: the fractions must sum to 1")
     try:
         losses.build_loss(cfg, num_images=1)

@@ -149,9 +149,11 @@ EXPERIMENTS = {
         name="fig5b",
         title="Figure 5(b), Algorithm 5: a de-correlation loss alone raises m_r after a collapse (Sec. 3.4)",
         # the paper: 5 epochs SimSiam, 1 epoch of the collapsing Naive Siamese loss (Eq. 1), then
-        # the de-correlation loss; here the same three phases in proportion, at constant lr
+        # the de-correlation loss; here the same three phases in proportion, at constant lr, the
+        # de-correlation loss weighted 0.01 so its gradient is the cosine loss's size (unweighted,
+        # it raised m_r from 0.09 to 0.85 in ~15 steps and then diverged)
         variants={"phases": dict(loss="simsiam", lr_schedule="constant", phases=[
-            ["simsiam", 0.45], ["naive_siamese", 0.2], ["decorrelation", 0.35]])},
+            ["simsiam", 0.45], ["naive_siamese", 0.2], ["decorrelation", 0.35, {"weight": 0.01}]])},
         notebook="fig5b_decorrelation_phases.ipynb",
         scale={"cpu": dict(epochs=1.0, warmup_epochs=0.05)},
     ),

@@ -174,11 +174,17 @@ class DecorrelationLoss(nn.Module):
     """Algorithm 5 / Appendix A.6 (after Barlow Twins): the sum of squared off-diagonal entries of
     the batch covariance of the encoder output z, divided by d; averaged over the views.  Used
     alone in Figure 5(b)'s third phase.  -dL/dz = -4/(d(n-1)) (z - mean z) C_offdiag per view.
+    `weight` scales it (A.6 gives none): on a collapsed z its gradient is ~100x the cosine loss's,
+    which at SimSiam's learning rate diverges (our first Fig. 5(b) run did).
     """
+
+    def __init__(self, weight: float = 1.0):
+        super().__init__()
+        self.weight = weight
 
     def forward(self, z, h):
         from .decomposition import covariance
-        return sum(covariance(v, normalize=False) for v in z) / len(z)
+        return self.weight * sum(covariance(v, normalize=False) for v in z) / len(z)
 
 
 @register("bn_mse")

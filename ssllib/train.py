@@ -60,6 +60,10 @@ class TrainResult:
     info: dict = field(default_factory=dict)
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss became inf/nan: the run stops with this one-line error instead of a result."""
+
+
 def fast_features(mode: str, device: torch.device) -> dict:
     """What `cfg.fast` turns on for this device.  "auto" is the fast default on a GPU and plain
     fp32 on a CPU (where bf16 autocast is slower and the committed cpu results were computed)."""
@@ -100,9 +104,9 @@ class Trainer:
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)
         if cfg.phases:  # Figure 5(b): one loss per phase, switched at fixed steps
             self.loss_fn = torch.nn.ModuleList(
-                [build_loss(dataclasses.replace(cfg, loss=name, options={}), num_images=n)
-                 for name, _ in cfg.phases]).to(self.device)
-            ends = itertools.accumulate(f for _, f in cfg.phases)
+                [build_loss(dataclasses.replace(cfg, loss=p[0], options=p[2] if len(p) > 2 else {}),
+                            num_images=n) for p in cfg.phases]).to(self.device)
+            ends = itertools.accumulate(p[1] for p in cfg.phases)
             self.phase_ends = [round(e * self.total) for e in ends]
         else:
             self.loss_fn, self.phase_ends = build_loss(cfg, num_images=n).to(self.device), []
@@ -200,6 +204,9 @@ class Trainer:
             with torch.no_grad():
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"{self.cfg.experiment}/{self.cfg.variant}: loss {loss.item()} at step "
+                                   f"{self.step}; nothing was recorded (lower the learning rate or the loss weight)")
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()

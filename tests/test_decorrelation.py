@@ -114,3 +114,18 @@ def test_projector_without_final_bn_ends_in_a_biased_fc():
     from ssllib.models import build_model
     last = build_model(profile_config("smoke", proj_last_bn=False)).projector[-1]
     assert isinstance(last, torch.nn.Linear) and last.bias is not None
+
+
+def test_a_diverging_run_stops_with_one_clear_error(tiny):
+    from ssllib.data import synthetic
+    from ssllib.train import Trainer, TrainingDiverged
+    cfg = tiny.replace(loss="decorrelation", options={"weight": float("inf")})
+    with pytest.raises(TrainingDiverged, match="step 0"):
+        Trainer(cfg, synthetic()).train_step()
+
+
+def test_phase_options_reach_their_loss(tiny):
+    from ssllib.data import synthetic
+    from ssllib.train import Trainer
+    cfg = tiny.replace(phases=[["simsiam", 0.5], ["decorrelation", 0.5, {"weight": 0.01}]])
+    assert Trainer(cfg, synthetic()).loss_fn[1].weight == 0.01
