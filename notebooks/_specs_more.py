@@ -109,7 +109,15 @@ The paper gives no table for this; its claim is about collapse.""",
 **Expected:** "no BN" and "BN before l2" collapse; "BN after l2" does not.""",
         keys=("z_std_sqrt_d", "m_o", "m_r"),
         summary="""Final $m_r$: no BN {glue:text}`bn_placement_no_bn_m_r`, BN before l2
-{glue:text}`bn_placement_bn_before_l2_m_r`, BN after l2 {glue:text}`bn_placement_bn_after_l2_m_r`."""),
+{glue:text}`bn_placement_bn_before_l2_m_r`, BN after l2 {glue:text}`bn_placement_bn_after_l2_m_r`;
+linear probe on the backbone {glue:text}`bn_placement_no_bn_linear_acc`%,
+{glue:text}`bn_placement_bn_before_l2_linear_acc`% and {glue:text}`bn_placement_bn_after_l2_linear_acc`%.
+
+**Reading it.** $m_r$ is measured on the l2-normalised projector output $Z$, the vector the
+paper's decomposition is about. With BN after the l2-normalisation the loss sees $\mathrm{BN}(Z)$,
+which has unit variance per dimension by construction, so the loss itself can never see a
+constant; whether $Z$ (and the backbone) keeps its spread is the question the verdict answers.
+The run is about 146 steps long; the paper does not say how long its runs were."""),
 }
 
 CHEN_HE_NOTE = """Chen & He's numbers are ImageNet linear top-1 with a ResNet-50 (as summarised in seed 001);
