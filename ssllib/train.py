@@ -164,7 +164,7 @@ class Trainer:
             torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
         if s.get("target") is not None:
-            self.target = copy.deepcopy(self.model)
+            self.target = self.frozen_copy()
             self.target.load_state_dict(s["target"])
         return True
 
@@ -174,6 +174,10 @@ class Trainer:
         if i == 0 or self.perm is None:
             self.perm = torch.randperm(len(self.train_x), generator=self.g_data)
         return self.perm[i * self.cfg.batch_size:(i + 1) * self.cfg.batch_size]
+
+    def frozen_copy(self):
+        """The k-step target encoder: a copy of the model that is never optimised."""
+        return copy.deepcopy(self.model).requires_grad_(False)
 
     def phase(self) -> int:
         return next((i for i, end in enumerate(self.phase_ends) if self.step < end), 0)
@@ -200,7 +204,7 @@ class Trainer:
         extra = {"index": idx} if getattr(loss_fn, "needs_index", False) else {}
         if self.cfg.target_every:  # k-step alternation: eta from an encoder refreshed every k steps
             if self.target is None or self.step % self.cfg.target_every == 0:
-                self.target = copy.deepcopy(self.model).requires_grad_(False)
+                self.target = self.frozen_copy()
             with torch.no_grad():
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
