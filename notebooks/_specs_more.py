@@ -117,7 +117,8 @@ linear probe on the backbone {glue:text}`bn_placement_no_bn_linear_acc`%,
 paper's decomposition is about. With BN after the l2-normalisation the loss sees $\mathrm{BN}(Z)$,
 which has unit variance per dimension by construction, so the loss itself can never see a
 constant; whether $Z$ (and the backbone) keeps its spread is the question the verdict answers.
-The run is about 146 steps long; the paper does not say how long its runs were."""),
+Our runs are short (their steps are in the provenance table below); the paper does not say how
+long its runs were."""),
 }
 
 CHEN_HE_NOTE = """Chen & He's numbers are ImageNet linear top-1 with a ResNet-50 (as summarised in seed 001);

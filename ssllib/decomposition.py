@@ -45,14 +45,19 @@ def z_std(z: torch.Tensor) -> torch.Tensor:
     return F.normalize(z, dim=1).std(0).mean()
 
 
+def centred_offdiag_covariance(Z: torch.Tensor):
+    """(Z - mean Z, the batch covariance with its diagonal zeroed): Algorithm 5's two pieces."""
+    n = Z.shape[0]
+    Zc = Z - Z.mean(0)
+    cov = Zc.T @ Zc / (n - 1)
+    return Zc, cov - torch.diag(torch.diagonal(cov))
+
+
 def covariance(z: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     """Algorithm 5: sum of squared off-diagonal entries of the batch covariance, divided by d."""
     Z = F.normalize(z, dim=1) if normalize else z
-    n, d = Z.shape
-    Z = Z - Z.mean(0)
-    cov = Z.T @ Z / (n - 1)
-    off = cov - torch.diag(torch.diagonal(cov))
-    return off.pow(2).sum() / d
+    _, off = centred_offdiag_covariance(Z)
+    return off.pow(2).sum() / Z.shape[1]
 
 
 @torch.no_grad()

@@ -294,7 +294,7 @@ def fig5_6_claims(records):
         out.append(_claim("Figure 5(c)", "the alignment is highest around τ = 0.1-0.2", "highest at τ ≈ 0.1-0.2",
                           f"highest at τ = {best:g}", REPRODUCED if best in (0.1, 0.2) else NOT))
     for name in ("simsiam", "infonce"):
-        if name in v and len(v[name]) and "covariance_z" in v[name][0]["metrics"]:
+        if name in v and "covariance_z" in v[name][0]["metrics"]:
             peak, final = (mean_std(x)[0] for x in zip(*(_curve_drop(r) for r in v[name])))
             out.append(_claim("Figure 6", f"{p[name]['label']} decreases the covariance after the first steps",
                               "falls during training except the first epochs",
