@@ -38,7 +38,7 @@ class Config:
     proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
     head_bn: str = "default"         # Chen & He Table 3: BN in the MLP heads, none|hidden|default|all
     predictor_trainable: bool = True # Chen & He Table 1: False = predictor fixed at random init
-    target_every: int = 0            # Chen & He Sec. 5: k-step alternation, eta refreshed every k steps
+    target_every: int = 0            # Chen & He Sec. 5: eta refreshed every k steps (0 = every step), or "epoch"
     # optimisation (A.1)
     batch_size: int = 256
     epochs: float = 1000.0
@@ -104,9 +104,12 @@ def _allowed(names) -> str:
     return ", ".join(sorted(names))
 
 
+WORD_VALUES = {"target_every": ("epoch",)}  # int fields that also take a word
+
+
 def _coerce(name: str, value, default):
-    """Turn a `--set` string into the type of the field's default."""
-    if not isinstance(value, str) or isinstance(default, str):
+    """Turn a `--set` string into the type of the field's default (or one of its WORD_VALUES)."""
+    if not isinstance(value, str) or isinstance(default, str) or value in WORD_VALUES.get(name, ()):
         return value
     try:
         if isinstance(default, bool):
@@ -122,7 +125,8 @@ def _coerce(name: str, value, default):
         if isinstance(default, (dict, list)):
             return json.loads(value)
     except ValueError:
-        raise ConfigError(f"bad value {value!r} for {name}: expected {type(default).__name__}") from None
+        words = "".join(f" or {w!r}" for w in WORD_VALUES.get(name, ()))
+        raise ConfigError(f"bad value {value!r} for {name}: expected {type(default).__name__}{words}") from None
     return value
 
 
@@ -148,8 +152,10 @@ def validate(cfg: Config) -> None:
             raise ConfigError(f"unknown {what} {value!r}; allowed: {_allowed(registry)}")
     if cfg.fast not in FAST_MODES:
         raise ConfigError(f"unknown fast {cfg.fast!r}; allowed: {_allowed(FAST_MODES)}")
-    if cfg.target_every < 0 or (cfg.target_every and cfg.loss != "simsiam"):
-        raise ConfigError(f"bad target_every {cfg.target_every!r}: must be >= 0, and > 0 only with loss 'simsiam'")
+    if (not (cfg.target_every == "epoch" or isinstance(cfg.target_every, int) and cfg.target_every >= 0)
+            or (cfg.target_every and cfg.loss != "simsiam")):
+        raise ConfigError(f"bad target_every {cfg.target_every!r}: must be an int >= 0 or 'epoch', and set "
+                          "only with loss 'simsiam'")
     if cfg.head_bn not in HEAD_BN:
         raise ConfigError(f"unknown head_bn {cfg.head_bn!r}; allowed: {_allowed(HEAD_BN)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
@@ -179,8 +185,9 @@ def validate(cfg: Config) -> None:
                  "base_lr", "weight_decay"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: must be >= 0")
-    if cfg.n_views < 2:
-        raise ConfigError(f"bad value {cfg.n_views!r} for n_views: must be >= 2")
+    if cfg.n_views < 2 or (cfg.n_views % 2 and cfg.loss == "simsiam"):
+        raise ConfigError(f"bad value {cfg.n_views!r} for n_views: must be >= 2, and even with loss "
+                          "'simsiam' (its views pair up)")
 
 
 def profile_config(profile: str, **overrides) -> Config:

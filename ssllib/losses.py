@@ -56,12 +56,17 @@ class SimSiamLoss(nn.Module):
         return neg_cos(p, z)
 
     def forward(self, z, h, targets=None):
-        z_a, z_b = z[0], z[1]
-        t_a, t_b = targets if targets is not None else (z_a, z_b)
+        """Views pair up as (0, 1), (2, 3), ...; the loss is the mean over pairs.  Two views is
+        SimSiam; four views with symmetric=False is Chen & He's "asym 2x" (two pairs sampled per
+        image, 67.3%), which sees as many (prediction, target) terms per image as the symmetric loss."""
+        targets = z if targets is None else targets
+        pairs = range(0, len(z) - 1, 2)
+        return sum(self.pair(z[i], z[i + 1], targets[i], targets[i + 1], h) for i in pairs) / len(pairs)
+
+    def pair(self, z_a, z_b, t_a, t_b, h):
         if not self.symmetric:
             return self.D(h(z_a), t_b)
-        p_a, p_b = h(z_a), h(z_b)
-        return self.D(p_a, t_b) / 2 + self.D(p_b, t_a) / 2
+        return self.D(h(z_a), t_b) / 2 + self.D(h(z_b), t_a) / 2
 
 
 @register("naive_siamese")

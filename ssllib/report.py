@@ -9,7 +9,7 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
-from .paper import FIG8, REPORTED, TABLE6
+from .paper import REPORTED
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 
@@ -135,37 +135,6 @@ def collapse_claims(experiment, item, records, reference=None):
             for name, p in paper.items() if name in v and "collapse" in p]
 
 
-def trend(record, key):
-    """Change of a logged metric from the first to the last logged step."""
-    from .results import read_curve
-
-    curve = read_curve(record)
-    return curve[-1][key] - curve[0][key]
-
-
-def fig4_claims(records):
-    v, p = by_variant(records), REPORTED["fig4"]
-    claims = []
-    def d(name, key):
-        return mean_std(trend(r, key) for r in v[name])[0]
-    for name, up, down in (("centre", "m_o", "m_r"), ("residual", "m_r", "m_o")):
-        if name in v:
-            ours = f"Δ{up} = {d(name, up):+.3f}, Δ{down} = {d(name, down):+.3f}"
-            ok_up, ok_down = d(name, up) > 0, d(name, down) < 0
-            verdict = REPRODUCED if ok_up and ok_down else PARTLY if ok_up or ok_down else NOT
-            claims.append(_claim("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
-                                 ours, verdict, "" if verdict == REPRODUCED else "one of the two trends differs"))
-    if {"random", "centre", "residual"} <= set(v):
-        rnd = max(abs(d("random", "m_o")), abs(d("random", "m_r")))
-        other = min(max(abs(d(n, "m_o")), abs(d(n, "m_r"))) for n in ("centre", "residual"))
-        claims.append(_claim("Figure 4", "a random gradient has a relatively small influence",
-                             p["random"]["text"], f"largest |Δ| {rnd:.3f} vs {other:.3f} for o/r",
-                             REPRODUCED if rnd < other else NOT,
-                             "" if rnd < other else "the random component moved m_o or m_r more than the "
-                             "weaker of the centre / residual components"))
-    return claims
-
-
 def spearman(x, y) -> float:
     """Spearman rank correlation (ties broken by order; fine for continuous metrics)."""
     def ranks(v):
@@ -199,203 +168,24 @@ def forecast_claim(records, healthy_only: bool = False):
                   f"{len(rs)} runs", verdict, "" if verdict == REPRODUCED else "ρ above -0.5")
 
 
-def sweep_claims(records):
-    """Li et al.: small models on large data collapse partially (higher AUC)."""
-    v = {r["variant"]: r["metrics"]["spectral_auc"] for r in records}
-    small, large = "w4_n50000", "w16_n50000"
-    out = []
-    if small in v and large in v and "w4_n5000" in v:
-        ok = v[small] > v[large] and v[small] > v["w4_n5000"]
-        half = v[small] > v[large] or v[small] > v["w4_n5000"]
-        out.append(_claim("Li et al.", "a small encoder on the full dataset collapses partially",
-                          "higher AUC for small model x large data",
-                          f"AUC {v[small]:.3f} vs {v[large]:.3f} (wide) and {v['w4_n5000']:.3f} (small data)",
-                          REPRODUCED if ok else PARTLY if half else NOT))
-    return out
-
-
-def table5_claims(records):
-    """Table 5's collapse claims, Table 6's bias-centre similarity, A.8's coefficient."""
-    v = by_variant(records)
-    out = collapse_claims("table5", "Table 5", records, reference="mlp")
-    for name, paper_cos in TABLE6.items():
-        rs = [r for r in v.get(name, []) if "bias_centre_cos" in r["metrics"]]
-        if rs:
-            cos = mean_std(r["metrics"]["bias_centre_cos"] for r in rs)[0]
-            out.append(_claim("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
-                              "points along the centre o_z", f"cosine {paper_cos}", f"cosine {cos:.3f}",
-                              REPRODUCED if cos >= 0.8 else PARTLY if cos >= 0.5 else NOT,
-                              "" if cos >= 0.8 else "reproduced needs cosine >= 0.8"))
-    rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
-    if rs:
-        pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]
-        meas = mean_std(r["metrics"]["a8_measured_coef"] for r in rs)[0]
-        rel = abs(meas - pred) / abs(pred) if pred else float("inf")
-        out.append(_claim("A.8", "the bias converges to ((1-m)/m) o_z", "b = ((1-m)/m) o_z (Eq. 12)",
-                          f"coefficient measured {meas:.3f}, predicted {pred:.3f}",
-                          REPRODUCED if rel < 0.25 else PARTLY if rel < 0.5 else NOT,
-                          "" if rel < 0.25 else f"relative difference {rel:.0%}"))
-    return out
-
-
-def collapse_and_gap(experiment, item, reference, gap=None):
+def collapse_and_gap(experiment, item, reference, *gaps):
     """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
-    and optionally one accuracy ordering `gap = (better, worse, claim, min_gap)`."""
+    and any accuracy orderings `gaps`, each `(better, worse, claim, min_gap)`."""
     def claims(records):
         v, paper = by_variant(records), REPORTED[experiment]
         out = collapse_claims(experiment, item, records, reference)
-        if gap and gap[0] in v and gap[1] in v:
-            better, worse, text, min_gap = gap
-            tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
-            paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
-                          else paper.get(better, {}).get("text", "–"))
-            out.append(accuracy_gap_claim(item, text, v[better], v[worse], paper_text, min_gap))
+        for better, worse, text, min_gap in gaps:
+            if better in v and worse in v:
+                tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
+                paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
+                              else paper.get(better, {}).get("text", "–"))
+                out.append(accuracy_gap_claim(item, text, v[better], v[worse], paper_text, min_gap))
         return out
     return claims
 
 
-def _final(rs, key):
-    return mean_std(r["metrics"][key] for r in rs)[0]
-
-
-def _curve_drop(record, key="covariance_z"):
-    """(peak, final) of a logged metric: Fig. 6 reads 'falls during training except the first epochs'."""
-    from .results import read_curve
-
-    values = [row[key] for row in read_curve(record)]
-    return max(values), values[-1]
-
-
-def fig5_6_claims(records):
-    """Fig. 5(a)'s signs of eta, Fig. 5(c)'s alignment, Fig. 6's covariance, Sec. 3.5's accuracy."""
-    v, p = by_variant(records), REPORTED["fig5_6"]
-    out = collapse_claims("fig5_6", "Figure 5/6", records, reference="simsiam")
-    for name, key, sign, word in (("simsiam", "eta_p", -1, "negative o_p: de-centring"),
-                                  ("mirror_simsiam", "eta_z", 1, "positive o_z: centring")):
-        rs = [r for r in v.get(name, []) if key in r["metrics"]]
-        if rs:
-            eta, paper = _final(rs, key), p[name][key]
-            verdict = (REPRODUCED if eta * sign >= abs(paper) / 2 else PARTLY if eta * sign > 0 else NOT)
-            out.append(_claim("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}", f"{key} ≈ {paper}",
-                              f"{key} = {eta:+.3f}", verdict,
-                              {REPRODUCED: "", PARTLY: f"the sign agrees, the size is under half the paper's {paper}",
-                               NOT: "the sign is the opposite"}[verdict]))
-    rs = [r for r in v.get("infonce", []) if "decor_cos_r_e_tau0.2" in r["metrics"]]
-    if rs:
-        taus = sorted(float(k.split("tau")[1]) for k in rs[0]["metrics"] if k.startswith("decor_cos_r_e_tau"))
-        cos = {t: _final(rs, f"decor_cos_r_e_tau{t:g}") for t in taus}
-        best = max(cos, key=cos.get)
-        ours = ", ".join(f"τ={t:g}: {c:.2f}" for t, c in cos.items())
-        lo = min(cos.values())
-        out.append(_claim("Figure 5(c)", "InfoNCE's r_e points along the de-correlation gradient for a "
-                          "wide range of τ", "high for a wide range of τ", ours,
-                          REPRODUCED if lo > 0.5 else PARTLY if lo > 0 else NOT,
-                          "" if lo > 0.5 else "reproduced needs cosine > 0.5 at every τ"))
-        out.append(_claim("Figure 5(c)", "the alignment is highest around τ = 0.1-0.2", "highest at τ ≈ 0.1-0.2",
-                          f"highest at τ = {best:g}", REPRODUCED if best in (0.1, 0.2) else NOT))
-    for name in ("simsiam", "infonce"):
-        if name in v and "covariance_z" in v[name][0]["metrics"]:
-            peak, final = (mean_std(x)[0] for x in zip(*(_curve_drop(r) for r in v[name])))
-            out.append(_claim("Figure 6", f"{p[name]['label']} decreases the covariance after the first steps",
-                              "falls during training except the first epochs",
-                              f"peak {peak:.2f}, final {final:.2f}", REPRODUCED if final < 0.8 * peak else NOT,
-                              "" if final < 0.8 * peak else "reproduced needs final < 0.8 x peak"))
-    if "infonce" in v and "infonce_no_r_e" in v:
-        full, cut = _final(v["infonce"], "covariance_z"), _final(v["infonce_no_r_e"], "covariance_z")
-        out.append(_claim("Figure 6", "removing r_e from InfoNCE leaves a higher covariance",
-                          "high covariance during the whole training", f"final {cut:.2f} vs {full:.2f} with r_e",
-                          REPRODUCED if cut > full else NOT))
-        out.append(accuracy_gap_claim("Sec. 3.5", "removing r_e from InfoNCE costs accuracy", v["infonce"],
-                                      v["infonce_no_r_e"], "a significant performance drop", 1.0))
-    return out
-
-
-def phase_ends_m_r(record):
-    """m_r at the last logged step of each phase of a phased run (Fig. 5b)."""
-    from .results import read_curve
-
-    ends = {}
-    for row in read_curve(record):
-        ends[int(row["phase"])] = row["m_r"]
-    return [ends[k] for k in sorted(ends)]
-
-
-def fig5b_claims(records):
-    out, p = [], REPORTED["fig5b"]["phases"]
-    for r in records:
-        simsiam, collapsed, decorrelated = phase_ends_m_r(r)
-        out.append(_claim("Figure 5(b)", "the collapsing loss drives m_r down", "m_r close to 0",
-                          f"m_r {simsiam:.3f} -> {collapsed:.3f}",
-                          REPRODUCED if collapsed < COLLAPSE_M_R else PARTLY if collapsed < simsiam / 2 else NOT,
-                          "" if collapsed < COLLAPSE_M_R else f"not under the collapse threshold {COLLAPSE_M_R}"))
-        out.append(_claim("Figure 5(b)", "the de-correlation loss alone raises m_r again", p["text"],
-                          f"m_r {collapsed:.3f} -> {decorrelated:.3f}",
-                          REPRODUCED if decorrelated > max(2 * collapsed, collapsed + 0.1) else
-                          PARTLY if decorrelated > collapsed else NOT,
-                          "" if decorrelated > max(2 * collapsed, collapsed + 0.1) else
-                          "reproduced needs m_r to at least double and rise by 0.1"))
-    return out
-
-
-def fig8_claims(records):
-    """A.7 / Fig. 8: temperature against covariance (up) and accuracy (down), as rank correlations."""
-    rs = [r for r in records if "tau" in r["config"]["options"] and "covariance_z" in r["metrics"]]
-    if len(rs) < 3:
-        return []
-    tau = [r["config"]["options"]["tau"] for r in rs]
-    out = []
-    for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),
-                            ("linear_acc", -1, "a higher temperature gives a lower accuracy")):
-        rho = spearman(tau, [r["metrics"][key] for r in rs])
-        ok = rho * sign
-        out.append(_claim("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
-                          REPRODUCED if ok >= 0.5 else PARTLY if ok > 0 else NOT,
-                          "" if ok >= 0.5 else "reproduced needs |ρ| >= 0.5 with the paper's sign"))
-    return out
-
-
-def batch_claims(records):
-    """Chen & He Table 2: SimSiam is not sensitive to the batch size (with linear lr scaling)."""
-    from .paper import CHEN_HE_BATCH
-
-    accs = {r["config"]["batch_size"]: r["metrics"]["linear_acc"] for r in records}
-    if len(accs) < 2:
-        return []
-    spread = max(accs.values()) - min(accs.values())
-    ours = ", ".join(f"batch {b}: {a:.1f}%" for b, a in sorted(accs.items()))
-    return [_claim("Chen & He Table 2", "accuracy is not sensitive to the batch size", CHEN_HE_BATCH["trend"],
-                   f"{ours} (spread {spread:.1f} points)", REPRODUCED if spread <= 3 else NOT,
-                   "" if spread <= 3 else "reproduced needs a spread of at most 3 points")]
-
-
-CLAIMS = {
-    "table1": collapse_and_gap("table1", "Table 1", "moving_average"),
-    "table2": collapse_and_gap("table2", "Table 2", "simsiam", (
-        "simsiam", "random_init", "SimSiam learns features better than a random encoder (control)", 1.0)),
-    "fig3": collapse_and_gap("fig3", "Figure 3", "simsiam", (
-        "simsiam", "inverse_predictor", "SimSiam is somewhat better than with a learned inverse predictor",
-        0.0)),
-    "fig4": fig4_claims,
-    "collapse_sweep": sweep_claims,
-    "table5": table5_claims,
-    "fig5_6": fig5_6_claims,
-    "fig5b": fig5b_claims,
-    "fig8": fig8_claims,
-    "bn_placement": collapse_and_gap("bn_placement", "Section 4 (BN)", "bn_after_l2"),
-    "ab_stopgrad": collapse_and_gap("ab_stopgrad", "Chen & He Fig. 2", "stop_gradient"),
-    "ab_predictor": collapse_and_gap("ab_predictor", "Chen & He Table 1", "lr_constant"),
-    "ab_batch": batch_claims,
-    "ab_kstep": collapse_and_gap("ab_kstep", "Chen & He Sec. 5", "k1"),
-    "ab_bn": collapse_and_gap("ab_bn", "Chen & He Table 3", "c_default", (
-        "b_hidden", "a_none", "BN on the hidden layers beats no BN", 1.0)),
-    "ab_loss": collapse_and_gap("ab_loss", "Chen & He Table 4", "cosine_sym", (
-        "cosine_sym", "asymmetric", "the symmetric loss beats the asymmetric one", 1.0)),
-    "table3": collapse_and_gap("table3", "Table 3", "baseline", (
-        "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
-    "table4": collapse_and_gap("table4", "Table 4", "both", (
-        "r_e_only", "o_e_only", "r_e alone gives higher accuracy than o_e alone", 1.0)),
-}
-
-
 def claims_for(experiment: str, records):
+    """The claims one experiment tests (ssllib.verdicts.CLAIMS), with computed verdicts."""
+    from .verdicts import CLAIMS
+
     return CLAIMS[experiment](records)

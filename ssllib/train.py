@@ -203,7 +203,8 @@ class Trainer:
         loss_fn = self.current_loss()
         extra = {"index": idx} if getattr(loss_fn, "needs_index", False) else {}
         if self.cfg.target_every:  # k-step alternation: eta from an encoder refreshed every k steps
-            if self.target is None or self.step % self.cfg.target_every == 0:
+            k = self.per_epoch if self.cfg.target_every == "epoch" else self.cfg.target_every
+            if self.target is None or self.step % k == 0:
                 self.target = self.frozen_copy()
             with torch.no_grad():
                 extra["targets"] = [v.float() for v in self.target(views)[1]]

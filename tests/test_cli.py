@@ -15,6 +15,8 @@ from ssllib.config import ConfigError, profile_config
     (["run", "table2", "--set", "width=wide"], "'wide'", "int"),
     (["run", "table2", "--set", "batch_size=0"], "0", "> 0"),
     (["run", "table2", "--set", "width"], "'width'", "key=value"),
+    (["run", "table2", "--variant", "simsiam", "--set", "n_views=3"], "3", "even with loss 'simsiam'"),
+    (["run", "ab_kstep", "--set", "target_every=weekly"], "'weekly'", "epoch"),
     (["show", "nope"], "'nope'", "table2"),
 ])
 def test_bad_parameter_is_one_line_and_exit_2(argv, bad, allowed, capsys):

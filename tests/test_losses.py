@@ -104,6 +104,21 @@ def test_chen_he_loss_options_change_only_what_they_name():
         LOSSES["simsiam"](similarity="dot")
 
 
+def test_asym_2x_is_the_mean_of_two_asymmetric_pairs():
+    """Chen & He's "asym 2x": four views make two pairs (0, 1), (2, 3); each is asymmetric, and
+    the gradient on each prediction side is Eq. 4's Z_target / 2 (half from the pair mean)."""
+    torch.manual_seed(3)
+    z = [torch.randn(5, 6, requires_grad=True) for _ in range(4)]
+    asym = LOSSES["simsiam"](symmetric=False)
+    loss = asym(z, nn.Identity())
+    ref = (asym(z[:2], nn.Identity()) + asym(z[2:], nn.Identity())) / 2
+    assert torch.allclose(loss, ref)
+    loss.backward()
+    for i, j in ((0, 1), (2, 3)):
+        assert torch.allclose(z[i].grad, grad_formula(z[i], z[j], 5, scale=0.5), atol=1e-6)
+        assert z[j].grad is None  # the target side of each pair is stopped
+
+
 def test_head_bn_variants_chen_he_table3():
     from ssllib.config import profile_config
     from ssllib.models import build_model

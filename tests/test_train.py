@@ -107,3 +107,13 @@ def test_k_step_alternation_with_k_1_is_simsiam_and_resumes(tiny, tmp_path):
     resumed = Trainer(cfg, synthetic()).fit(ckpt, progress=False).curve
     assert [r["loss"] for r in whole] == [r["loss"] for r in resumed]
     assert [r["loss"] for r in whole] != [r["loss"] for r in plain]
+
+
+def test_k_step_every_epoch_refreshes_at_epoch_boundaries(tiny):
+    """Chen & He's "1-epoch" alternation: target_every="epoch" is k = the steps of one epoch."""
+    cfg = tiny.replace(epochs=2, target_every="epoch")
+    t = Trainer(cfg, synthetic())
+    assert 1 < t.per_epoch < t.total  # the target is refreshed once after the first
+    by_epoch = t.fit(progress=False).curve
+    by_steps = Trainer(cfg.replace(target_every=t.per_epoch), synthetic()).fit(progress=False).curve
+    assert [r["loss"] for r in by_epoch] == [r["loss"] for r in by_steps]
