@@ -41,9 +41,34 @@ def test_same_generator_state_gives_same_views():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_hsv_round_trip_and_grayscale_probability():
-    x = torch.rand(8, 3, 5, 5)
-    assert torch.allclose(augment.hsv_to_rgb(augment.rgb_to_hsv(x)), x, atol=1e-5)
+def test_color_jitter_equals_torchvision_per_sample():
+    """With the parameters it draws, each jittered sample is torchvision's adjust_brightness ->
+    contrast -> saturation -> hue (our fixed order); the others are left untouched."""
+    import torchvision.transforms.functional as TF
+
+    x = torch.rand(64, 3, 8, 8)
+    x[0] = 0.5                      # grey: no hue
+    x[1, 1] = x[1, 0]               # r = g: ties at the maximum
+    out = augment.color_jitter(x, torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(5)  # draw the same parameters in the same order
+    apply = torch.rand(64, generator=g) < 0.8
+    bf, cf, sf = (torch.rand(64, generator=g) * 0.8 + 0.6 for _ in range(3))
+    hf = torch.rand(64, generator=g) * 0.2 - 0.1
+    assert 0 < apply.sum() < 64
+    for i in range(64):
+        if not apply[i]:
+            assert torch.equal(out[i], x[i])
+            continue
+        y = TF.adjust_saturation(TF.adjust_contrast(TF.adjust_brightness(x[i], bf[i].item()), cf[i].item()),
+                                 sf[i].item())
+        assert torch.allclose(out[i], TF.adjust_hue(y, hf[i].item()), atol=1e-3), i  # 0.299 vs 0.2989
+    hue_only = augment.adjust_hue(x, hf)
+    ref = torch.stack([TF.adjust_hue(x[i], hf[i].item()) for i in range(64)])
+    assert torch.allclose(hue_only, ref, atol=1e-5)
+    assert torch.allclose(augment.adjust_hue(x, torch.zeros(64)), x, atol=1e-5)  # shift 0: identity
+
+
+def test_grayscale_probability():
     y = augment.random_grayscale(torch.rand(4000, 3, 2, 2), torch.Generator().manual_seed(0))
     gray = (y[:, 0] == y[:, 1]).all(-1).all(-1) & (y[:, 1] == y[:, 2]).all(-1).all(-1)
     assert 0.17 < gray.float().mean() < 0.23
