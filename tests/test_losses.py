@@ -13,12 +13,12 @@ import torch.nn.functional as F
 
 from ssllib.losses import LOSSES
 
+from test_gradients import tangent_grad
+
 
 def grad_formula(a, target, n, scale=1.0):
-    A = F.normalize(a, dim=1)
-    B = F.normalize(target, dim=1)
-    tangent = B - (A * B).sum(1, keepdim=True) * A
-    return -scale / n * tangent / a.norm(dim=1, keepdim=True)
+    """The formula above for L = -scale * mean_i <A_i, B_i>, B = target / ||target||."""
+    return tangent_grad(a.detach(), F.normalize(target.detach(), dim=1), scale / n)
 
 
 class Recording(nn.Module):
