@@ -157,13 +157,14 @@ decayed {glue:text}`ab_predictor_lr_decayed_linear_acc`%, fixed random
         name="ab_batch", title="Chen & He, Table 2: batch size",
         intro="""**Their claim** (Sec. 4.3): SimSiam works over a wide range of batch sizes (64 to 4096) with
 plain SGD and the learning rate scaled linearly with the batch, unlike SimCLR and SwAV. We run
-the same number of epochs at batch 64, 128 and 256 (so the smaller batches take more steps).
+the same number of epochs at batch 64, 128, 256 and 512 (so the smaller batches take more steps).
 
 """ + CHEN_HE_NOTE,
         figure="""## Collapse indicators over training""",
         keys=("z_std_sqrt_d", "m_r", "probe_acc"),
         summary="""Final linear probe: batch 64 {glue:text}`ab_batch_batch_64_linear_acc`%, 128
-{glue:text}`ab_batch_batch_128_linear_acc`%, 256 {glue:text}`ab_batch_batch_256_linear_acc`%."""),
+{glue:text}`ab_batch_batch_128_linear_acc`%, 256 {glue:text}`ab_batch_batch_256_linear_acc`%, 512
+{glue:text}`ab_batch_batch_512_linear_acc`%."""),
     "ablation_head_bn": dict(
         name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
         intro="""**Their claim** (Sec. 4.4): (a) no BN anywhere in the projector and predictor: no collapse but

@@ -26,7 +26,7 @@ ABLATIONS = {
     "ab_batch": Experiment(
         name="ab_batch", title="Chen & He, Table 2: batch size with linear learning-rate scaling",
         # lr = base_lr x batch / 256 (Config); same number of epochs, so smaller batches take more steps
-        variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256)},
+        variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256, 512)},
         notebook="ablation_batch_size.ipynb", scale=_CPU,
     ),
     "ab_bn": Experiment(
