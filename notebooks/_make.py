@@ -271,6 +271,18 @@ cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["see
                      for r in runs])
 print(f"{len(runs)} trained runs, {cost['train min'].sum() / 60 if len(cost) else 0:.1f} hours of training in all")
 cost.set_index("run") if len(cost) else cost''', metadata={"tags": ["hide-input"]}),
+        md("""## Benchmarks: ours against the conventional way, measured in the same run
+
+Written by the scripts in `benchmarks/` (see the README), one JSON per device under
+`results/benchmarks/`. A figure that was not measured (no GPU lent) is shown as missing with the
+reason, never estimated."""),
+        code('''import json
+
+from ssllib.results import results_root
+
+bench = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))]
+pd.DataFrame(bench).set_index("device").T if bench else print("no benchmark results committed")''',
+             metadata={"tags": ["hide-input"]}),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb

@@ -164,7 +164,13 @@ the same number of epochs at batch 64, 128, 256 and 512 (so the smaller batches 
         keys=("z_std_sqrt_d", "m_r", "probe_acc"),
         summary="""Final linear probe: batch 64 {glue:text}`ab_batch_batch_64_linear_acc`%, 128
 {glue:text}`ab_batch_batch_128_linear_acc`%, 256 {glue:text}`ab_batch_batch_256_linear_acc`%, 512
-{glue:text}`ab_batch_batch_512_linear_acc`%."""),
+{glue:text}`ab_batch_batch_512_linear_acc`%.
+
+**Reading it.** The same number of epochs means four times as many SGD steps at batch 64 as at
+256 (the provenance table lists them). Chen & He train 100 epochs, long enough for every batch
+size to converge; our runs stop well before that, so a batch size that takes more steps has
+simply trained more. A spread at this length says how far each run got, not how the batch size
+would matter at convergence."""),
     "ablation_head_bn": dict(
         name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
         intro="""**Their claim** (Sec. 4.4): (a) no BN anywhere in the projector and predictor: no collapse but
@@ -218,4 +224,10 @@ table gives every run's steps).
     keys=("loss", "z_std_sqrt_d", "m_r"),
     summary="""Final linear probe: $k$ = 1 {glue:text}`ab_kstep_k1_linear_acc`%, 10
 {glue:text}`ab_kstep_k10_linear_acc`%, 100 {glue:text}`ab_kstep_k100_linear_acc`%; once per epoch
-(2 epochs) {glue:text}`ab_kstep_k_epoch_linear_acc`%.""")
+(2 epochs) {glue:text}`ab_kstep_k_epoch_linear_acc`%.
+
+**Reading it.** In a run this short a large $k$ means that the targets come from a young
+encoder for most of the run: with $k = 100$ they come from the randomly initialised encoder for
+the first 100 steps. The Table 2 chapter's random-encoder control is more accurate than our
+SimSiam at this length, so "more accurate than SimSiam" here can also mean "closer to a random
+encoder"; the collapse verdicts do not have this caveat.""")

@@ -212,7 +212,9 @@ CLAIMS = {
     "ab_stopgrad": collapse_and_gap("ab_stopgrad", "Chen & He Fig. 2", "stop_gradient"),
     "ab_predictor": collapse_and_gap("ab_predictor", "Chen & He Table 1", "lr_constant"),
     "ab_batch": batch_claims,
-    "ab_kstep": collapse_and_gap("ab_kstep", "Chen & He Sec. 5", "k1"),
+    "ab_kstep": collapse_and_gap("ab_kstep", "Chen & He Sec. 5", "k1", (
+        "k10", "k1", "10-step alternation is at least as accurate as SimSiam", 1.0), (
+        "k100", "k1", "100-step alternation is at least as accurate as SimSiam", 1.0)),
     "ab_bn": collapse_and_gap("ab_bn", "Chen & He Table 3", "c_default", (
         "b_hidden", "a_none", "BN on the hidden layers beats no BN", 1.0)),
     "ab_loss": collapse_and_gap("ab_loss", "Chen & He Table 4", "cosine_sym", (
