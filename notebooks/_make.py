@@ -14,7 +14,7 @@ profile = "cpu"        # smoke | cpu | gpu | paper (see ssllib/config.py)
 dataset = "cifar10"    # cifar10 (offline JPEG copy or download) | cifar100 (download)
 epochs = None          # None: the profile's length for this experiment
 device = "auto"        # auto | cpu | cuda
-seeds = [0]
+seeds = None           # None: the experiment's default seeds at this profile (usually [0])
 force = False          # retrain even when cached
 allow_train = True     # False: fail instead of training on a cache miss (the book build)'''
 
