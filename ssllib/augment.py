@@ -40,12 +40,18 @@ def adjust_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     maxc, minc = x.amax(1), x.amin(1)  # amax/amin: max(dim) also computes indices, ~10x slower
     delta = maxc - minc
     is_r, is_g = r == maxc, g == maxc
-    num = torch.where(is_r, g - b, torch.where(is_g, b - r, r - g))
-    sector = (~is_r).to(x.dtype).add_((~is_r & ~is_g).to(x.dtype)).mul_(2)  # 0, 2, 4: max in r, g, b
+    # which channel holds the max, as 0/1 floats: arithmetic on them is ~2x faster than torch.where
+    max_r = is_r.to(x.dtype)
+    max_g = (~is_r & is_g).to(x.dtype)
+    max_b = 1 - max_r - max_g
+    num = (g - b).mul_(max_r).add_((b - r).mul_(max_g)).add_((r - g).mul_(max_b))
+    sector = max_g.mul_(2).add_(max_b.mul_(4))  # 0, 2, 4: max in r, g, b
     h6 = num.div_(delta.clamp_min(1e-12)).add_(sector).add_(6 * shift.view(-1, 1, 1))
+    h6 = h6.sub_(torch.floor(h6 / 6).mul_(6))  # wrap into [0, 6) once, on one channel
     n = torch.tensor([5.0, 3.0, 1.0], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    k = torch.remainder(h6.unsqueeze(1) + n, 6)
-    return maxc.unsqueeze(1) - delta.unsqueeze(1) * (2 - (k - 2).abs_()).clamp_(0, 1)
+    k = h6.unsqueeze(1) + n                     # in [n, n + 6): at most one period to take off
+    k = k.sub_((k >= 6).to(x.dtype).mul_(6))
+    return k.sub_(2).abs_().neg_().add_(2).clamp_(0, 1).mul_(delta.unsqueeze(1)).neg_().add_(maxc.unsqueeze(1))
 
 
 def crop_flip_params(n: int, g: torch.Generator, device, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3),
