@@ -101,10 +101,12 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=None, help="ours: steps timed (default: one epoch)")
     ap.add_argument("--baseline-steps", type=int, default=20)
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--dataset", default="cifar10", help="cifar10, or synthetic for a plumbing check")
+    ap.add_argument("--out", default=None, help="folder for the JSON (default results/benchmarks)")
     args = ap.parse_args()
     device = pick_device(args.device)
     cfg = profile_config(args.profile, fast=args.fast)
-    data = load_dataset("cifar10", args.data_dir)
+    data = load_dataset(args.dataset, args.data_dir)
     per_epoch = len(data.train_x) // cfg.batch_size
     result = {"device": device_name(device), "torch": torch.__version__, "profile": args.profile,
               "width": cfg.width, "batch": cfg.batch_size, "proj_dim": cfg.proj_dim,
@@ -128,7 +130,7 @@ def main() -> int:
     else:
         result["gpu_note"] = ("not measured: no CUDA device in the run that wrote this file; the "
                               "numbers above are this device's, for the plumbing, not GPU figures")
-    out = write_json(result, f"gpu_epoch-{device.type}-{args.profile}.json")
+    out = write_json(result, f"gpu_epoch-{device.type}-{args.profile}.json", args.out)
     print(f"device: {result['device']}, profile {args.profile} (width {cfg.width}, batch {cfg.batch_size})")
     print(f"  baseline (PIL + DataLoader, fp32): {result['baseline_epoch_seconds']:8.1f} s/epoch "
           f"(from {args.baseline_steps} steps)")
@@ -138,7 +140,7 @@ def main() -> int:
         print(f"  FLOP floor {result['flop_floor_epoch_seconds']:.2f} s/epoch at a measured "
               f"{result['bf16_matmul_tflops_measured']:.0f} TFLOP/s: ours is {result['ours_over_floor']:.1f}x the floor")
     print(f"  {result['gpu_note']}")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
     return 0
 
 

@@ -122,9 +122,10 @@ def time_train_step(images: torch.Tensor, steps: int, device) -> tuple[float, fl
     return rate, peak
 
 
-def write_json(result: dict, name: str) -> Path:
-    """results/benchmarks/<name>, written to a temporary file and renamed (never half-written)."""
-    out = ROOT / "results" / "benchmarks" / name
+def write_json(result: dict, name: str, out_dir: str | None = None) -> Path:
+    """<out_dir or results/benchmarks>/<name>, written to a temporary file and renamed (never
+    half-written)."""
+    out = Path(out_dir or ROOT / "results" / "benchmarks") / name
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
@@ -139,9 +140,11 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3, help="timings per side; the best is kept")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--dataset", default="cifar10", help="cifar10, or synthetic for a plumbing check")
+    ap.add_argument("--out", default=None, help="folder for the JSON (default results/benchmarks)")
     args = ap.parse_args()
     device = pick_device(args.device)
-    data = load_dataset("cifar10", args.data_dir)
+    data = load_dataset(args.dataset, args.data_dir)
     images = data.train_x[:20000]
     # best of `repeats` for both sides alike: a shared 2-core machine has noisy neighbours
     baseline = max(time_baseline(images, args.batches) for _ in range(args.repeats))
@@ -164,7 +167,7 @@ def main() -> int:
                     if device.type != "cuda" else "see benchmarks/gpu_epoch.py",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    out = write_json(result, f"input_pipeline-{device.type}.json")
+    out = write_json(result, f"input_pipeline-{device.type}.json", args.out)
     print(f"device: {result['device']}")
     print(f"two-view augmentation, batch {BATCH}:")
     print(f"  baseline torchvision PIL + DataLoader({os.cpu_count()} workers): {baseline:9.0f} images/s")
@@ -173,7 +176,7 @@ def main() -> int:
     print(f"cpu-profile SimSiam step (no augmentation): {step_rate:.0f} images/s, peak {peak:.0f} MB")
     print(f"augmentation share of a training step with ours: {100 * aug_share:.1f}%")
     print(f"GPU epoch time: {result['gpu_note']}")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
     return 0
 
 
