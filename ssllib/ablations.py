@@ -28,6 +28,7 @@ ABLATIONS = {
         # lr = base_lr x batch / 256 (Config); same number of epochs, so smaller batches take more steps
         variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256, 512)},
         notebook="ablation_batch_size.ipynb", scale=_CPU,
+        default_seeds={"cpu": [0, 1, 2]},  # "not sensitive" is judged against the seed spread
     ),
     "ab_bn": Experiment(
         name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
