@@ -85,3 +85,16 @@ def test_table6_and_a8_verdicts():
     assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == report.PARTLY
     assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == report.REPRODUCED
     assert verdicts["Table 5: One bias: Bias does not collapse"] == report.REPRODUCED
+
+
+def test_batch_size_insensitivity_is_judged_against_the_seed_spread():
+    from ssllib.verdicts import batch_claims
+
+    def runs(batch, *accs):
+        return [{**rec(f"batch_{batch}", 0.9, a), "config": {"batch_size": batch}} for a in accs]
+
+    close = batch_claims(runs(64, 40, 41) + runs(256, 39, 40))        # means 40.5 vs 39.5
+    noisy = batch_claims(runs(64, 44, 50) + runs(256, 38, 42))        # spread 7 < 2 x std 8.5
+    apart = batch_claims(runs(64, 50, 50.5) + runs(256, 40, 40.5))    # spread 10, tiny std
+    assert [c[0]["verdict"] for c in (close, noisy, apart)] == [report.REPRODUCED, report.PARTLY, report.NOT]
+    assert "2 seeds" in close[0]["ours"] and batch_claims(runs(64, 40)) == []
