@@ -47,6 +47,7 @@ for v in experiments.get_experiment("{name}").variants:
         have = [r["metrics"][key] for r in by.get(v, []) if key in r["metrics"]]
         value = report.mean_std(have)[0] if have else None
         glue(f"{name}_{{v}}_{{key}}", "(not run)" if value is None else f"{{value:.3f}}", display=False)
+pd.set_option("display.max_colwidth", None)  # verdicts and their reasons in full
 report.frame(claims, "claim")'''
 
 PROVENANCE = 'report.frame(report.provenance_rows(records), "variant")'
