@@ -159,9 +159,10 @@ the residual, is what repels collapse here.""",
 {glue:text}`table3_remove_o_e_linear_acc`%.
 
 **Reading it.** The collapse verdicts are the paper's point here and they hold in every seed.
-The paper's accuracy gap between the full triplet and "removing $r_e$" comes from 800-epoch runs;
-ours stop after a fraction of an epoch, when neither run has left the early, fast phase, so the
-verdict compares the gap with twice the seed spread before calling it."""),
+The paper's accuracy gap between the full triplet and "removing $r_e$" comes from its full-length
+runs (1000 epochs unless stated, A.1); ours stop after a fraction of an epoch, when neither run has
+left the early, fast phase, so the verdict compares the gap with twice the seed spread before
+calling it."""),
     "table4_simsiam_components": dict(
         name="table4", title="Table 4: SimSiam's extra gradient, o_e and r_e",
         intro="""**The paper's claim** (Section 3.3, Eq. 4): SimSiam's negative gradient on $P_a$ is
@@ -186,9 +187,10 @@ table above, over the seeds listed in the provenance table. Our runs are a fract
 $r_e$ acts by de-correlation (Sec. 3.3), and the paper's Figure 6 shows SimSiam's covariance
 falling only after the first few epochs; our runs end inside that window (our Figure 6 chapter
 sees no fall either), while de-centring by $o_e$ acts from the first step. The paper's ordering
-($r_e$ alone close to SimSiam, $o_e$ alone far behind) is measured after 800 epochs and may need
-that length to appear; at this length it is a hypothesis we cannot test. "Both" and "neither" vary more between seeds than the
-single-component runs do (see the ± in the table)."""),
+($r_e$ alone close to SimSiam, $o_e$ alone far behind) is measured after full-length training
+(1000 epochs unless stated, A.1) and may need that length to appear; at this length it is a
+hypothesis we cannot test. "Both" and "neither" vary more between seeds than the single-component
+runs do (see the ± in the table)."""),
     "table5_simple_predictors": dict(
         name="table5", title="Tables 5 and 6, Appendix A.8: a bias is enough of a predictor",
         intro="""**The paper's claims** (Section 4, Appendix A.8): with the encoder output l2-normalised

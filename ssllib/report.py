@@ -109,6 +109,10 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
                   f"collapse threshold is m_r < {COLLAPSE_M_R}")
 
 
+def n_seeds(n: int) -> str:
+    return f"{n} seed{'s' if n > 1 else ''}"
+
+
 def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.0):
     """Claim that `a` is more accurate than `b` (linear probe); needs a gap beyond the seed spread."""
     a_m, a_s = mean_std(r["metrics"]["linear_acc"] for r in a_records)
@@ -116,7 +120,7 @@ def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.
     gap = a_m - b_m
     need = max(min_gap, 2 * max(a_s, b_s))
     n = min(len(a_records), len(b_records))
-    ours = f"{a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n} seed{'s' if n > 1 else ''})"
+    ours = f"{a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n_seeds(n)})"
     if gap > need:
         return _claim(item, claim, paper_text, ours, REPRODUCED)
     if gap > 0:

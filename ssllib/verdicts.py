@@ -8,7 +8,7 @@ from __future__ import annotations
 from .decomposition import COLLAPSE_M_R
 from .paper import FIG8, REPORTED, TABLE6
 from .report import (NOT, PARTLY, REPRODUCED, _claim, accuracy_gap_claim, by_variant, collapse_and_gap,
-                     collapse_claims, fmt, mean_std, spearman)
+                     collapse_claims, fmt, mean_std, n_seeds, spearman)
 
 
 def trend(record, key):
@@ -188,17 +188,15 @@ def batch_claims(records):
     is still within twice the largest seed std (not distinguishable from seed noise); else not."""
     from .paper import CHEN_HE_BATCH
 
-    accs = {}
-    for r in records:
-        accs.setdefault(r["config"]["batch_size"], []).append(r["metrics"]["linear_acc"])
+    accs = {rs[0]["config"]["batch_size"]: [r["metrics"]["linear_acc"] for r in rs]
+            for rs in by_variant(records).values()}
     if len(accs) < 2:
         return []
     stats = {b: mean_std(a) for b, a in accs.items()}
     means = [m for m, _ in stats.values()]
     spread, noise = max(means) - min(means), 2 * max(s for _, s in stats.values())
-    seeds = min(len(a) for a in accs.values())
     ours = ", ".join(f"batch {b}: {fmt(accs[b], 1)}%" for b in sorted(accs))
-    ours += f" (spread {spread:.1f} points, {seeds} seed{'s' if seeds > 1 else ''})"
+    ours += f" (spread {spread:.1f} points, {n_seeds(min(len(a) for a in accs.values()))})"
     claim = ("Chen & He Table 2", "accuracy is not sensitive to the batch size", CHEN_HE_BATCH["trend"], ours)
     if spread <= 3:
         return [_claim(*claim, REPRODUCED)]
