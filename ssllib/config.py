@@ -38,6 +38,7 @@ class Config:
     proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
     head_bn: str = "default"         # Chen & He Table 3: BN in the MLP heads, none|hidden|default|all
     predictor_trainable: bool = True # Chen & He Table 1: False = predictor fixed at random init
+    bn_calibration: int = 0          # control: BN statistics recomputed on this many training images before eval
     target_every: int = 0            # Chen & He Sec. 5: eta refreshed every k steps (0 = every step), or "epoch"
     # optimisation (A.1)
     batch_size: int = 256
@@ -80,7 +81,10 @@ FAST_MODES = ("off", "auto", "bf16", "compile")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
 LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": [],
-                     "head_bn": "default", "predictor_trainable": True, "target_every": 0}
+                     "head_bn": "default", "predictor_trainable": True, "target_every": 0,
+                     "bn_calibration": 0}
+SUBSET_SAMPLING = "class-balanced, seed 0"  # ssllib.data.balanced_subset
+FULL_TRAIN_SIZE = {"cifar10": 50000, "cifar100": 50000}  # a "subset" this large is the whole set
 HEAD_BN = ("none", "hidden", "default", "all")
 LR_SCHEDULES = ("cosine", "constant")
 
@@ -176,6 +180,8 @@ def validate(cfg: Config) -> None:
                 if k not in ("self", "dim", "hidden", "num_images")]
         raise ConfigError(f"bad options {cfg.options!r} for loss {cfg.loss!r} ({e}); "
                           f"allowed option keys: {', '.join(keys) or 'none'}") from None
+    if cfg.bn_calibration < 0:
+        raise ConfigError(f"bad value {cfg.bn_calibration!r} for bn_calibration: must be >= 0")
     positive = ("width", "proj_hidden", "proj_dim", "pred_hidden", "batch_size", "knn_k", "log_every",
                 "ckpt_every")
     for name in positive:
@@ -208,5 +214,8 @@ def config_hash(cfg: Config, labels: bool = True) -> str:
     d = {k: v for k, v in cfg.to_dict().items()
          if k not in NON_SEMANTIC and not (k in LATE_FIELDS and v == LATE_FIELDS[k])
          and (labels or k not in LABELS)}
+    if 0 < cfg.train_subset < FULL_TRAIN_SIZE.get(cfg.dataset, float("inf")):
+        d["subset"] = SUBSET_SAMPLING  # which images a subset holds changed (issue 15): the first
+        # n before (one class, as the archive is decoded class by class), a balanced sample now
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -103,6 +103,21 @@ def _decode_archive(archive: Path) -> dict:
     return out
 
 
+def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """Indices of a fixed, seeded, class-balanced sample of n images (class counts differ by at
+    most one where every class has enough images): each class's indices in a seeded random order,
+    interleaved class by class, and the first n taken.  The offline archive is decoded class by
+    class, so `[:n]` would be one class (the first 5,000 images are all airplanes)."""
+    g = torch.Generator().manual_seed(seed)
+    per_class = [idx[torch.randperm(len(idx), generator=g)]
+                 for idx in (torch.nonzero(labels == c).flatten() for c in labels.unique())]
+    rank = torch.empty(len(labels), dtype=torch.long)  # position of each image within its class
+    for idx in per_class:
+        rank[idx] = torch.arange(len(idx))
+    order = torch.cat(per_class)  # grouped by class; a stable sort by rank interleaves the classes
+    return order[torch.argsort(rank[order], stable=True)][:n]
+
+
 def load_offline_cifar10(data_dir: Path) -> Dataset:
     archive = data_dir / ARCHIVE
     digest = sha256_file(archive)

@@ -49,8 +49,14 @@ EXPERIMENTS = {
             "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp"),
             "naive_siamese": dict(loss="naive_siamese", predictor="none"),
             "symmetric_predictor": dict(loss="symmetric_predictor", predictor="mlp"),
-            # control: the same evaluation on a randomly initialised encoder (no training step)
+            # controls: the same evaluation with no training step (issue 15): a random encoder as
+            # initialised (its BN layers still hold mean 0 / variance 1 at evaluation), the same
+            # weights with BN statistics calibrated on 10,000 training images, and raw pixels
             "random_init": dict(loss="simsiam", predictor="mlp", epochs=0.0, warmup_epochs=0.0),
+            "random_init_bn": dict(loss="simsiam", predictor="mlp", epochs=0.0, warmup_epochs=0.0,
+                                   bn_calibration=10000),
+            "raw_pixels": dict(loss="simsiam", predictor="mlp", encoder="pixels", epochs=0.0,
+                               warmup_epochs=0.0),
         },
         notebook="table2_siamese_variants.ipynb",
     ),
@@ -63,11 +69,16 @@ EXPERIMENTS = {
             "same_batch_25": dict(loss="same_batch", predictor="none", n_views=25),
         },
         notebook="table1_explicit_eoa.ipynb",
-        # a moving average needs images seen again: a 5,000-image subset, ~7.5 epochs, ~146 steps;
-        # with N views a batch holds 512/N images so a step costs about what a 2-view step costs
+        # a moving average needs images seen again: a fixed class-balanced 5,000-image subset,
+        # ~7.5 epochs, ~146 steps, a 10-step warm-up.  With N views a batch holds 512/N images, so a
+        # step costs about what a 2-view step costs (A.3 states no batch size); the learning rate
+        # stays SimSiam's 0.5 (base_lr x batch / 256 with base_lr raised to match) and the warm-up
+        # stays ~10 steps, so that "collapses or not" is judged at SimSiam's step size
         scale={"cpu": dict(train_subset=5000, epochs=7.5, warmup_epochs=0.5)},
-        variant_scale={"cpu": {"same_batch_10": dict(batch_size=52, epochs=1.5),
-                               "same_batch_25": dict(batch_size=20, epochs=0.6)}},
+        variant_scale={"cpu": {"same_batch_10": dict(batch_size=52, epochs=1.5, warmup_epochs=0.1,
+                                                     base_lr=round(0.5 * 256 / 52, 6)),
+                               "same_batch_25": dict(batch_size=20, epochs=0.6, warmup_epochs=0.04,
+                                                     base_lr=0.5 * 256 / 20)}},
     ),
     "fig3": Experiment(
         name="fig3",

@@ -66,6 +66,23 @@ def resnet18(width: int = 64) -> CifarResNet:
     return CifarResNet((2, 2, 2, 2), width)
 
 
+class Pixels(nn.Module):
+    """The control "raw normalised pixels": the input image itself, flattened, as the features
+    (nothing to train; used with 0 steps so the same kNN / linear probes read the pixels)."""
+
+    def __init__(self, width: int = 0):
+        super().__init__()
+        self.out_dim = 3 * 32 * 32
+
+    def forward(self, x):
+        return x.flatten(1)
+
+
+@register(ENCODERS, "pixels")
+def pixels(width: int = 0) -> Pixels:
+    return Pixels(width)
+
+
 def fc_bn(c_in: int, c_out: int, bn: bool, relu: bool) -> list:
     """FC (+ BN) (+ ReLU); the FC has a bias only where no BN follows it."""
     return [nn.Linear(c_in, c_out, bias=not bn), *([nn.BatchNorm1d(c_out)] if bn else []),

@@ -135,7 +135,8 @@ def provenance(data, info: dict, started: dt.datetime, ended: dt.datetime, git: 
 
     return {**git, "ssllib": __version__, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "python": platform.python_version(),
-            "device": info["device"], "data_source": data.source, "data_sha256": data.sha256,
+            "device": info["device"], "arithmetic": info.get("arithmetic"),
+            "load_average": info.get("load_average"), "data_source": data.source, "data_sha256": data.sha256,
             "wall_seconds": (ended - started).total_seconds(),
             "train_seconds": info["train_seconds"], "images_per_s": info["images_per_s"],
             "started": started.isoformat(timespec="seconds"),

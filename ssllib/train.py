@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .augment import simsiam_augment
 from .config import config_hash
-from .data import atomic_torch_save
+from .data import atomic_torch_save, balanced_subset
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
 from .gradients import decorrelation_alignment
 from .evaluate import evaluate_backbone
@@ -64,11 +64,23 @@ class TrainingDiverged(RuntimeError):
     """The loss became inf/nan: the run stops with this one-line error instead of a result."""
 
 
+def cpu_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512_BF16 or AMX-BF16), as torch reports it."""
+    caps = getattr(torch.cpu, "get_capabilities", None)
+    if caps is not None:  # torch >= 2.10: one mapping of the CPU's features
+        c = caps()
+        return bool(c.get("avx512_bf16") or c.get("amx_bf16"))
+    return any(getattr(torch.cpu, name, lambda: False)()  # torch 2.3-2.9
+               for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
 def fast_features(mode: str, device: torch.device) -> dict:
-    """What `cfg.fast` turns on for this device.  "auto" is the fast default on a GPU and plain
-    fp32 on a CPU (where bf16 autocast is slower and the committed cpu results were computed)."""
+    """What `cfg.fast` turns on for this device.  "auto" is bf16 autocast + channels_last where the
+    hardware computes bf16 natively (a recent GPU, or a CPU with AVX512_BF16 / AMX: ~2.2x faster
+    there, benchmarks/cpu_step.py) and plain fp32 elsewhere; "bf16" forces it, "off" never."""
     cuda = device.type == "cuda"
-    bf16 = mode == "bf16" or (mode in ("auto", "compile") and cuda and torch.cuda.is_bf16_supported())
+    native = torch.cuda.is_bf16_supported() if cuda else device.type == "cpu" and cpu_native_bf16()
+    bf16 = mode == "bf16" or (mode in ("auto", "compile") and native)
     return {"channels_last": bf16, "bf16_autocast": bf16, "fused_sgd": cuda and mode != "off",
             "compile": mode == "compile"}
 
@@ -99,8 +111,9 @@ class Trainer:
         self.forward = torch.compile(self.model) if self.fast["compile"] else self.model
         self.probe = torch.nn.Linear(self.model.backbone.out_dim, data.num_classes).to(self.device)
         n = len(data.train_y) if cfg.train_subset == 0 else min(cfg.train_subset, len(data.train_y))
-        self.train_x = data.train_x[:n].to(self.device)  # the first n: a fixed subset for sweeps
-        self.train_y = data.train_y[:n].to(self.device)
+        keep = balanced_subset(data.train_y, n) if n < len(data.train_y) else slice(None)
+        self.train_x = data.train_x[keep].to(self.device)  # a fixed class-balanced subset (seed 0),
+        self.train_y = data.train_y[keep].to(self.device)  # the same for every run seed
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)
         if cfg.phases:  # Figure 5(b): one loss per phase, switched at fixed steps
             self.loss_fn = torch.nn.ModuleList(
@@ -197,7 +210,8 @@ class Trainer:
         views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
         if self.fast["channels_last"]:
             views = [v.contiguous(memory_format=torch.channels_last) for v in views]
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.fast["bf16_autocast"]):
+        autocast = torch.autocast(self.device.type, torch.bfloat16, enabled=self.fast["bf16_autocast"])
+        with autocast:
             feats, z = self.forward(views)
         feats, z = [f.float() for f in feats], [v.float() for v in z]  # losses and metrics in fp32
         loss_fn = self.current_loss()
@@ -206,7 +220,7 @@ class Trainer:
             k = self.per_epoch if self.cfg.target_every == "epoch" else self.cfg.target_every
             if self.target is None or self.step % k == 0:
                 self.target = self.frozen_copy()
-            with torch.no_grad():
+            with torch.no_grad(), autocast:  # the same arithmetic as the online encoder
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
         if not torch.isfinite(loss):
@@ -252,6 +266,25 @@ class Trainer:
         out.update(decorrelation_alignment(z[0], z[1]))  # Figure 5(c), on this model's z
         return out
 
+    @torch.no_grad()
+    def calibrate_bn(self, n_images: int) -> None:
+        """Recompute the backbone's BN running statistics as the exact average over `n_images`
+        training images (eval transform, no gradient step): the fair random-encoder control, whose
+        BN layers otherwise hold their initial mean 0 / variance 1 at evaluation (issue 15)."""
+        from .augment import eval_transform
+
+        bns = [m for m in self.model.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        for bn in bns:
+            bn.reset_running_stats()
+            bn.momentum = None  # cumulative average over the calibration batches
+        g = torch.Generator().manual_seed(self.cfg.seed + 3)
+        idx = torch.randperm(len(self.train_x), generator=g)[:n_images].to(self.device)
+        self.model.backbone.train()
+        for i in range(0, len(idx), 256):
+            self.model.backbone(eval_transform(self.train_x[idx[i:i + 256]]))
+        for bn in bns:
+            bn.momentum = 0.1
+
     # ---- the loop ----------------------------------------------------------------------------
     def fit(self, ckpt_path: Path | None = None, progress: bool = True,
             max_steps: int | None = None) -> TrainResult | None:
@@ -262,6 +295,7 @@ class Trainer:
         """
         resumed_at = self.step if ckpt_path is not None and self.load(ckpt_path) else 0
         start_step = self.step
+        loads = [load_average()]  # the machine's load over the run, sampled at every checkpoint
         t0 = time.time()
         bar = tqdm(total=self.total, initial=self.step, disable=not progress, desc=self.cfg.variant,
                    mininterval=5)
@@ -278,12 +312,15 @@ class Trainer:
                 self.elapsed += time.time() - t0
                 t0 = time.time()
                 self.save(ckpt_path)
+                loads.append(load_average())
         bar.close()
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         self.elapsed += time.time() - t0
         steps_here = self.step - start_step
         eval_t0 = time.time()
+        if self.cfg.bn_calibration:
+            self.calibrate_bn(self.cfg.bn_calibration)
         metrics, spectrum, (f_te, y_te) = evaluate_backbone(self.model.backbone, self.data, self.cfg,
                                                             self.device, seed=self.cfg.seed)
         with torch.no_grad():
@@ -300,15 +337,39 @@ class Trainer:
         images = self.total * self.cfg.batch_size * self.cfg.n_views
         info = dict(steps=self.total, steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
                     train_images=len(self.train_x), resumed_at_step=resumed_at,
+                    train_class_counts=torch.bincount(self.train_y.cpu()).tolist(),
                     train_seconds=self.elapsed, eval_seconds=time.time() - eval_t0,
                     images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
-                    device=device_name(self.device), fast=self.fast)
+                    device=device_name(self.device), fast=self.fast,
+                    arithmetic="bf16 autocast" if self.fast["bf16_autocast"] else "fp32",
+                    load_average=[x for x in loads + [load_average()] if x is not None])
         return TrainResult(metrics, self.curve, spectrum, info)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (torch's view where it has one, else /proc/cpuinfo, else platform)."""
+    caps = getattr(torch.cpu, "get_capabilities", None)
+    name = caps().get("cpu_name") if caps is not None else None
+    if not name:
+        try:
+            with open("/proc/cpuinfo") as f:
+                name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+        except OSError:
+            name = None
+    import platform
+    return name or platform.processor() or platform.machine()
 
 
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    import platform
-    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
-           f"{torch.get_num_threads()} threads)"
+    bf16 = "native bf16" if cpu_native_bf16() else "no native bf16"
+    return f"cpu ({cpu_model()}, {bf16}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average (how many runnable processes shared the cores)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None

@@ -37,3 +37,29 @@ def test_wrong_checksum_is_refused(tmp_path):
     (tmp_path / data.ARCHIVE).write_bytes(b"not the archive")
     with pytest.raises(data.DataError, match="sha256"):
         data.load_offline_cifar10(tmp_path)
+
+
+def test_a_subset_is_class_balanced_fixed_and_the_same_for_every_seed():
+    """Issue 15: the archive is decoded class by class, so the first n images are one class; a
+    training subset must hold every class equally, whatever n, and not depend on the run seed."""
+    labels = torch.arange(10).repeat_interleave(500)  # class-sorted, like the decoded archive
+    for n in (10, 256, 1000, 1503, 4999):
+        idx = data.balanced_subset(labels, n)
+        counts = torch.bincount(labels[idx], minlength=10)
+        assert len(idx.unique()) == n and counts.max() - counts.min() <= 1, (n, counts)
+    assert torch.equal(data.balanced_subset(labels, 300), data.balanced_subset(labels, 300))
+    uneven = torch.tensor([0] * 5 + [1] * 100)
+    assert torch.bincount(uneven[data.balanced_subset(uneven, 50)]).tolist() == [5, 45]
+
+
+def test_the_trainer_trains_on_a_balanced_subset():
+    from ssllib.config import profile_config
+    from ssllib.train import Trainer
+
+    d = data.synthetic(n_train=512)
+    order = torch.argsort(d.train_y, stable=True)  # sort by class, as the archive is
+    d.train_x, d.train_y = d.train_x[order], d.train_y[order]
+    for seed in (0, 1):
+        t = Trainer(profile_config("smoke", dataset="synthetic", train_subset=100, seed=seed), d)
+        counts = torch.bincount(t.train_y, minlength=10)
+        assert counts.sum() == 100 and counts.max() - counts.min() <= 1

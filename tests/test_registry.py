@@ -10,9 +10,11 @@ from ssllib.losses import LOSSES, build_loss
 @pytest.mark.parametrize("name", sorted(models.ENCODERS))
 def test_every_encoder(name):
     net = models.ENCODERS[name](8)
-    out = net(torch.randn(4, 3, 32, 32))
+    x = torch.randn(4, 3, 32, 32, requires_grad=True)
+    out = net(x)
     assert out.shape == (4, net.out_dim)
     out.sum().backward()
+    assert x.grad.abs().sum() > 0  # the features depend on the image (and train, if they have weights)
 
 
 @pytest.mark.parametrize("name", sorted(models.PREDICTORS))
@@ -66,3 +68,28 @@ def test_every_experiment_builds_at_every_profile():
                 assert (cfg.experiment, cfg.variant) == (name, variant)
     paper = make_config("table2", "simsiam", "paper")
     assert (paper.width, paper.proj_dim, paper.pred_hidden, paper.batch_size, paper.epochs) == (64, 2048, 512, 256, 1000)
+
+
+def test_the_controls_evaluate_without_a_training_step():
+    """Issue 15: random encoder as initialised, with calibrated BN statistics, and raw pixels."""
+    from ssllib.config import profile_config
+    from ssllib.data import synthetic
+    from ssllib.train import Trainer
+
+    cfg = profile_config("smoke", dataset="synthetic", epochs=0.0, train_subset=128,
+                         eval_train_size=128, eval_test_size=64, knn_k=5)
+    plain = Trainer(cfg, synthetic())
+    calibrated = Trainer(cfg.replace(bn_calibration=128), synthetic())
+    plain.fit(progress=False), calibrated.fit(progress=False)
+    bn = [m for m in calibrated.model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    fresh = [m for m in plain.model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    assert torch.equal(fresh.running_mean, torch.zeros_like(fresh.running_mean))
+    assert not torch.equal(bn.running_mean, fresh.running_mean) and bn.num_batches_tracked > 0
+    assert torch.equal(calibrated.model.backbone.stem[0].weight, plain.model.backbone.stem[0].weight)
+    pixels = Trainer(cfg.replace(encoder="pixels"), synthetic())
+    res = pixels.fit(progress=False)
+    assert pixels.model.backbone.out_dim == 3072 and res.info["steps"] == 0
+    from ssllib.augment import eval_transform
+    x = synthetic().test_x[:4]
+    assert torch.equal(pixels.model.backbone(eval_transform(x)), eval_transform(x).flatten(1))
+    assert 0 <= res.metrics["knn_acc"] <= 100 and 0 <= res.metrics["linear_acc"] <= 100

@@ -2,6 +2,7 @@
 import math
 
 import torch
+import torch.nn.functional as F
 
 from ssllib.config import config_hash
 from ssllib.data import synthetic
@@ -61,26 +62,79 @@ def test_collapse_metrics_are_logged_every_log_every_steps(tiny):
     assert {"z_std", "m_o", "m_r", "covariance", "loss", "lr"} <= set(res.curve[0])
 
 
-def test_fast_path_matches_plain_fp32_within_bf16_noise(tiny):
-    """Issue 8: channels_last + bf16 autocast (forced on CPU here; the GPU default) trains the
-    same thing as plain fp32: same loss curve and collapse indicators up to bf16 rounding."""
-    from ssllib.train import fast_features
+def one_step(cfg) -> dict:
+    """One training step from the config's initial state: the logged row, the representations z
+    the loss saw, the loss's gradient dL/dz, and each head's parameter gradient."""
+    t = Trainer(cfg, synthetic())
+    seen = {}
 
-    assert fast_features("auto", torch.device("cpu")) == {
-        "channels_last": False, "bf16_autocast": False, "fused_sgd": False, "compile": False}
-    cfg = tiny.replace(log_every=1)
-    runs = {(mode, seed): Trainer(cfg.replace(fast=mode, seed=seed), synthetic()).fit(progress=False)
-            for mode, seed in (("off", 0), ("bf16", 0), ("off", 1))}
-    assert runs["bf16", 0].info["fast"]["bf16_autocast"] and not runs["off", 0].info["fast"]["bf16_autocast"]
-    plain, fast, other_seed = (runs[k].curve for k in (("off", 0), ("bf16", 0), ("off", 1)))
-    assert len(plain) == len(fast) == 8
-    assert 0 < abs(plain[0]["loss"] - fast[0]["loss"]) < 0.01  # really bf16, and close before drift
+    def keep_z(module, args):
+        seen["z"] = args[0]
+        for v in args[0]:
+            v.retain_grad()
+    t.loss_fn.register_forward_pre_hook(keep_z)
+    row = t.train_step()
 
-    def gap(a, b, key):
-        return sum(abs(x[key] - y[key]) for x, y in zip(a, b)) / len(a)
-    for key in ("loss", "m_r", "m_o"):  # "within noise": closer than a different seed is
-        assert gap(plain, fast, key) < gap(plain, other_seed, key), key
+    def flat(tensors):
+        return torch.cat([v.flatten() for v in tensors]) if tensors else torch.zeros(0)
+    return dict(row=row, fast=t.fast, z=flat([v.detach() for v in seen["z"]]),
+                dz=flat([v.grad if v.grad is not None else torch.zeros_like(v) for v in seen["z"]]),
+                **{name: flat([p.grad for p in getattr(t.model, name).parameters() if p.grad is not None])
+                   for name in ("projector", "predictor")})
+
+
+def bf16_equivalent(ref: dict, fast: dict) -> list[str]:
+    """Why `fast` is not the step `ref` computed up to bf16 rounding ([] if it is).
+
+    bf16 keeps 8 significant bits (unit roundoff u = 2^-8); each layer adds a relative error of a
+    few u, so after ~20 layers z is within ~10-20 u of fp32 (measured: ~15 u, cosine 0.998), the
+    cosine loss moves by that much times its gradient (<< 1e-2), and gradients, which pass back
+    through the same layers, keep a cosine >= ~0.96 with fp32's at the heads and at z.  The bounds
+    below leave a factor of ~2-4 on those errors.  They are one-step bounds from the arithmetic,
+    not from a trajectory, so they do not depend on the CPU's kernels (checked under
+    ATEN_CPU_CAPABILITY=default, avx2 and avx512).  The backbone's own gradient is not compared:
+    it passes back through 17 bf16 convolutions of a width-8 net (cosine 0.85-0.9 with fp32), which
+    separates poorly from a wrong computation; dL/dz and the heads decide.
+    """
+    def cos(key):
+        a, b = ref[key], fast[key]
+        return F.cosine_similarity(a, b, dim=0).item() if a.shape == b.shape and a.numel() else float("nan")
+    faults = []
+    if not abs(ref["row"]["loss"] - fast["row"]["loss"]) < 1e-2:
+        faults.append(f"loss {fast['row']['loss']:.4f} vs {ref['row']['loss']:.4f}")
+    for key in ("m_o", "m_r"):
+        if not abs(ref["row"][key] - fast["row"][key]) < 1e-2:
+            faults.append(f"{key} {fast['row'][key]:.4f} vs {ref['row'][key]:.4f}")
+    if not cos("z") > 0.99:
+        faults.append(f"z cosine {cos('z'):.3f}")
+    for key in ("dz", "projector", "predictor"):
+        if not cos(key) > 0.9:  # nan (a missing gradient) fails too
+            faults.append(f"{key} gradient cosine {cos(key):.3f}")
+    return faults
+
+
+def test_fast_path_computes_the_fp32_step_up_to_bf16_rounding(tiny):
+    """Issue 8/14: channels_last + bf16 autocast (forced on CPU here) computes the same training
+    step as plain fp32, within bounds that follow from bf16's precision; a fast path that computed
+    something else (no stop-gradient, no predictor, one loss direction) fails the same check."""
+    cfg = tiny.replace(batch_size=64, width=8, log_every=1)
+    ref, fast = one_step(cfg.replace(fast="off")), one_step(cfg.replace(fast="bf16"))
+    assert fast["fast"]["bf16_autocast"] and not ref["fast"]["bf16_autocast"]
+    assert 0 < (ref["z"] - fast["z"]).abs().max() < 1  # really computed in bf16, and close
+    assert bf16_equivalent(ref, fast) == []
+    for wrong in (dict(options={"stop_gradient": False}), dict(predictor="none"),
+                  dict(options={"symmetric": False})):
+        assert bf16_equivalent(ref, one_step(cfg.replace(fast="bf16", **wrong))), wrong
     assert config_hash(cfg.replace(fast="off")) == config_hash(cfg.replace(fast="bf16"))
+
+
+def test_auto_uses_bf16_exactly_where_the_hardware_has_it():
+    from ssllib.train import cpu_native_bf16, fast_features
+
+    cpu = torch.device("cpu")
+    assert fast_features("auto", cpu)["bf16_autocast"] == cpu_native_bf16()
+    assert fast_features("bf16", cpu)["bf16_autocast"] and not fast_features("off", cpu)["bf16_autocast"]
+    assert not fast_features("auto", cpu)["fused_sgd"]
 
 
 def test_a_fixed_random_predictor_stays_at_its_initialisation(tiny):
