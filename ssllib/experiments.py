@@ -59,6 +59,16 @@ EXPERIMENTS = {
                                warmup_epochs=0.0),
         },
         notebook="table2_siamese_variants.ipynb",
+        default_seeds={"cpu_long": [0, 1]},  # the accuracy claims need the seed spread
+    ),
+    "table2_curve": Experiment(
+        name="table2_curve",
+        title="Table 2's SimSiam over 20 epochs: the learning curve that decides the long length (issue 16)",
+        variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
+                  "naive_siamese": dict(loss="naive_siamese", predictor="none"),
+                  "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
+        notebook="table2_siamese_variants.ipynb",
+        scale={"cpu_long": dict(epochs=20.0)},
     ),
     "table1": Experiment(
         name="table1",
@@ -243,6 +253,8 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
         "train": result.info, "provenance": provenance(data, result.info, started, ended, git),
         "spectrum": [round(float(s), 6) for s in result.spectrum],
     }
+    if result.evals:
+        record["learning_curve"] = result.evals
     return write_entry(path, record, result.curve)
 
 

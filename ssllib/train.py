@@ -58,6 +58,7 @@ class TrainResult:
     curve: list = field(default_factory=list)
     spectrum: torch.Tensor | None = None
     info: dict = field(default_factory=dict)
+    evals: list = field(default_factory=list)  # the learning curve, when cfg.eval_every is set
 
 
 class TrainingDiverged(RuntimeError):
@@ -142,11 +143,12 @@ class Trainer:
         self.g_data = torch.Generator().manual_seed(cfg.seed)
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
+        self.evals, self.eval_seconds = [], 0.0  # the learning curve (cfg.eval_every)
         self.target = None  # Chen & He's k-step alternation: the encoder that computes eta
 
     # ---- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict:
-        return dict(step=self.step, perm=self.perm, curve=self.curve, elapsed=self.elapsed,
+        return dict(step=self.step, perm=self.perm, curve=self.curve, elapsed=self.elapsed, evals=self.evals,
                     config_hash=config_hash(self.cfg), model=self.model.state_dict(),
                     loss_fn=self.loss_fn.state_dict(), probe=self.probe.state_dict(),
                     target=self.target.state_dict() if self.target is not None else None,
@@ -176,6 +178,7 @@ class Trainer:
         if "rng" in s:  # checkpoints written before the global RNG was saved lack it
             torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
+        self.evals = s.get("evals", [])
         if s.get("target") is not None:
             self.target = self.frozen_copy()
             self.target.load_state_dict(s["target"])
@@ -285,6 +288,26 @@ class Trainer:
         for bn in bns:
             bn.momentum = 0.1
 
+    def due_for_eval(self) -> bool:
+        """Every `eval_every` epochs (and at steps 0 and total), unless already done here."""
+        if not self.cfg.eval_every or (self.evals and self.evals[-1]["step"] == self.step):
+            return False
+        every = max(1, round(self.cfg.eval_every * self.per_epoch))
+        return self.step % every == 0 or self.step == self.total
+
+    def monitor(self) -> None:
+        """The learning curve (issue 16): kNN and linear accuracy of the backbone as it is now, on
+        the run's fixed evaluation split, with the latest logged collapse indicators.  It touches
+        no training state or generator, so a run with it trains exactly as one without."""
+        t0 = time.time()
+        m, _, _ = evaluate_backbone(self.model.backbone, self.data, self.cfg, self.device, seed=self.cfg.seed)
+        last = self.curve[-1] if self.curve else {}
+        self.evals.append(dict(step=self.step, epoch=round(self.step / self.per_epoch, 4),
+                               knn_acc=m["knn_acc"], linear_acc=m["linear_acc"],
+                               spectral_auc=m["spectral_auc"], effective_rank=m["effective_rank"],
+                               **{k: last[k] for k in ("m_o", "m_r", "z_std_sqrt_d") if k in last}))
+        self.eval_seconds += time.time() - t0
+
     # ---- the loop ----------------------------------------------------------------------------
     def fit(self, ckpt_path: Path | None = None, progress: bool = True,
             max_steps: int | None = None) -> TrainResult | None:
@@ -303,6 +326,10 @@ class Trainer:
             if max_steps is not None and self.step >= max_steps:
                 bar.close()
                 return None
+            if self.due_for_eval():
+                t_eval = time.time()
+                self.monitor()
+                t0 += time.time() - t_eval  # evaluation is not training time
             row = self.train_step()
             bar.update(1)
             if row is not None:
@@ -318,6 +345,8 @@ class Trainer:
             torch.cuda.synchronize()
         self.elapsed += time.time() - t0
         steps_here = self.step - start_step
+        if self.due_for_eval():  # the curve ends at the end of training
+            self.monitor()
         eval_t0 = time.time()
         if self.cfg.bn_calibration:
             self.calibrate_bn(self.cfg.bn_calibration)
@@ -343,7 +372,7 @@ class Trainer:
                     device=device_name(self.device), fast=self.fast,
                     arithmetic="bf16 autocast" if self.fast["bf16_autocast"] else "fp32",
                     load_average=[x for x in loads + [load_average()] if x is not None])
-        return TrainResult(metrics, self.curve, spectrum, info)
+        return TrainResult(metrics, self.curve, spectrum, info, self.evals)
 
 
 def cpu_model() -> str:

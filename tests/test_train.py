@@ -171,3 +171,17 @@ def test_k_step_every_epoch_refreshes_at_epoch_boundaries(tiny):
     by_epoch = t.fit(progress=False).curve
     by_steps = Trainer(cfg.replace(target_every=t.per_epoch), synthetic()).fit(progress=False).curve
     assert [r["loss"] for r in by_epoch] == [r["loss"] for r in by_steps]
+
+
+def test_learning_curve_evaluates_on_schedule_and_survives_a_kill(tiny, tmp_path):
+    """Issue 16: kNN / linear every `eval_every` epochs, from step 0 to the end; evaluating does
+    not change training, and a killed run resumes with its curve so far."""
+    cfg = tiny.replace(epochs=2.0, eval_every=0.5)
+    plain = Trainer(tiny.replace(epochs=2.0), synthetic()).fit(progress=False)
+    whole = Trainer(cfg, synthetic()).fit(progress=False)
+    assert [e["step"] for e in whole.evals] == [0, 4, 8, 12, 16]
+    assert [r["loss"] for r in whole.curve] == [r["loss"] for r in plain.curve]
+    ckpt = tmp_path / "curve.pt"
+    assert Trainer(cfg, synthetic()).fit(ckpt, progress=False, max_steps=7) is None
+    resumed = Trainer(cfg, synthetic()).fit(ckpt, progress=False)
+    assert resumed.evals == whole.evals
