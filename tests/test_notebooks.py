@@ -21,6 +21,7 @@ def test_every_experiment_notebook_has_a_parameters_cell():
         assert "profile" in tagged[0].source
 
 
+@pytest.mark.notebooks
 def test_notebooks_execute_at_smoke_profile(tmp_path):
     """Experiment notebooks train at smoke size into a temporary cache; the scorecard (last)
     then finds those results and computes verdicts from them."""

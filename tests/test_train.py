@@ -40,10 +40,9 @@ def test_kill_and_resume_equals_uninterrupted(tiny, tmp_path):
     resumed = resumed_trainer.fit(ckpt, progress=False)
     assert resumed.info["resumed_at_step"] == 4
     assert [r["step"] for r in resumed.curve] == [r["step"] for r in straight.curve]
-    for a, b in zip(resumed.curve, straight.curve):
-        assert math.isclose(a["loss"], b["loss"], rel_tol=1e-5, abs_tol=1e-6)
-    for k in ("linear_acc", "knn_acc", "m_o", "m_r", "z_std"):
-        assert math.isclose(resumed.metrics[k], straight.metrics[k], rel_tol=1e-5, abs_tol=1e-6), k
+    # bit-exact: the same kernels on the same machine compute the same numbers (issue 14)
+    assert resumed.curve == straight.curve
+    assert resumed.metrics == straight.metrics
 
 
 def test_checkpoint_of_another_config_is_not_resumed(tiny, tmp_path):
