@@ -82,3 +82,31 @@ def against_tau(rows: dict, ylabel: str, title: str):
     ax.set_title(title, fontsize=10); ax.grid(alpha=0.3); ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(records, controls=("random_init", "random_init_bn", "raw_pixels")):
+    """Issue 16: kNN and linear accuracy over epochs (the runs' `learning_curve`, mean over seeds),
+    the untrained controls as horizontal lines, and m_r of z over the same epochs."""
+    import matplotlib.pyplot as plt
+
+    keys = (("knn_acc", "kNN accuracy (%)"), ("linear_acc", "linear probe (%)"), ("m_r", "m_r of z"))
+    fig, axes = plt.subplots(1, 3, figsize=(12.6, 3.4))
+    series = defaultdict(list)
+    for r in records:
+        if r["variant"] not in controls and r.get("learning_curve"):
+            series[f"{r['variant']} ({r['config']['epochs']:g} ep.)".replace("_", " ")].append(r["learning_curve"])
+    for ax, (key, title) in zip(axes, keys):
+        for label, runs in series.items():
+            n = min(len(run) for run in runs)
+            points = [(runs[0][i]["epoch"], sum(run[i].get(key, float("nan")) for run in runs) / len(runs))
+                      for i in range(n)]
+            ax.plot(*zip(*points), marker="o", ms=3, label=label)
+        for i, name in enumerate(c for c in controls if key != "m_r"):
+            rs = [r for r in records if r["variant"] == name]
+            if rs:
+                ax.axhline(sum(r["metrics"][key] for r in rs) / len(rs), color=f"C{7 + i % 3}", ls="--", lw=1,
+                           label=f"control: {name.replace('_', ' ')}")
+        ax.set_xlabel("epoch"); ax.set_title(title, fontsize=10); ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -12,6 +12,21 @@ from .decomposition import COLLAPSE_M_R
 from .paper import REPORTED
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
+UNDECIDED = "undecided"                        # rule 6: too few seeds, or a gap inside the seed spread
+TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is about later training
+
+# The verdict rules (issue 15), fixed from the papers' words before looking at results, applied
+# alike in every chapter and stated in the book (book/verdict_rules.md):
+#  5. collapse is judged on the encoder output z = f(x) (Sec. 3.1 defines m_o, m_r on it), except
+#     where the paper's text names p = h(z) as the analysed vector: the Symmetric Predictor, whose
+#     encoder Sec. 2.3 reads as h(f(.)), and Table 4, whose Sec. 3.3 "analyzed vector is P_a".
+#     Both m_r's are shown wherever p was measured.
+#  6. an accuracy ordering needs >= 2 seeds on each side and a gap beyond max(min_gap, 2 x the
+#     larger seed std); fewer seeds, or a gap inside that band, is "undecided", in either direction.
+#  7. every claim the paper makes in a table gets a verdict (collapse and accuracy halves alike).
+#  8. the scorecard counts collapse and accuracy claims apart, a claim resting on the same runs
+#     once, and claims about later training checked on shorter runs as TOO_SHORT.
+MIN_SEEDS = 2
 
 
 def by_variant(records) -> dict:
@@ -78,9 +93,11 @@ def provenance_rows(records):
     return rows
 
 
-def _claim(item, claim, paper, ours, verdict, reason=""):
+def _claim(item, claim, paper, ours, verdict, reason="", runs=(), kind="other"):
+    """One verdict row.  `kind`: "collapse", "accuracy" or "other" (counted apart, rule 8);
+    `runs`: what it rests on (runs_of)."""
     return {"item": item, "claim": claim, "paper": paper, "ours": ours, "verdict": verdict,
-            "reason": reason}
+            "reason": reason, "kind": kind, "runs": list(runs)}
 
 
 def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float | None, of: str = "z"):
@@ -89,44 +106,79 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
     `of`: "z" (the encoder output, default) or "p" (the predictor output, for variants whose
     encoder is h(f(.)) as the paper reads the Symmetric Predictor)."""
     key = "m_r" if of == "z" else "p_m_r"
+    tag = dict(runs=runs_of(rs), kind="collapse")
     if any(key not in r["metrics"] for r in rs):
         return _claim(item, f"{label} {'collapses' if paper_collapse else 'does not collapse'}",
-                      "", f"{key} not measured for this run", UNTESTED)
+                      "", f"{key} not measured for this run", UNTESTED, **tag)
     m_r, _ = mean_std(r["metrics"][key] for r in rs)
     collapsed = m_r < COLLAPSE_M_R if of == "p" else all(r["metrics"]["collapsed"] for r in rs)
     ours = (f"{'collapsed' if collapsed else 'not collapsed'} "
             f"({key} = {fmt([r['metrics'][key] for r in rs], 3)}; m_r of z = "
             f"{fmt([r['metrics']['m_r'] for r in rs], 3)})" if of == "p" else
-            f"{'collapsed' if collapsed else 'not collapsed'} (m_r = {fmt([r['metrics']['m_r'] for r in rs], 3)})")
+            f"{'collapsed' if collapsed else 'not collapsed'} (m_r = {fmt([r['metrics']['m_r'] for r in rs], 3)}"
+            + (f"; m_r of p = {fmt([r['metrics']['p_m_r'] for r in rs], 3)}, not judged (rule 5))"
+               if all("p_m_r" in r["metrics"] for r in rs) else ")"))
     paper = "collapses" if paper_collapse else "does not collapse"
     if collapsed == paper_collapse:
-        return _claim(item, f"{label} {paper}", paper, ours, REPRODUCED)
+        return _claim(item, f"{label} {paper}", paper, ours, REPRODUCED, **tag)
     if paper_collapse and reference_m_r and m_r < 0.5 * reference_m_r:
         return _claim(item, f"{label} {paper}", paper, ours, PARTLY,
                       f"m_r fell below half of SimSiam's ({reference_m_r:.3f}) but not under the "
-                      f"collapse threshold {COLLAPSE_M_R} within this run's length")
+                      f"collapse threshold {COLLAPSE_M_R} within this run's length", **tag)
     return _claim(item, f"{label} {paper}", paper, ours, NOT,
-                  f"collapse threshold is m_r < {COLLAPSE_M_R}")
+                  f"collapse threshold is m_r < {COLLAPSE_M_R}", **tag)
 
 
 def n_seeds(n: int) -> str:
     return f"{n} seed{'s' if n > 1 else ''}"
 
 
-def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.0):
-    """Claim that `a` is more accurate than `b` (linear probe); needs a gap beyond the seed spread."""
-    a_m, a_s = mean_std(r["metrics"]["linear_acc"] for r in a_records)
-    b_m, b_s = mean_std(r["metrics"]["linear_acc"] for r in b_records)
+def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.0, key="linear_acc"):
+    """Claim that `a` is more accurate than `b` (rule 6): needs >= MIN_SEEDS seeds a side and a gap
+    beyond max(min_gap, 2 x the larger seed std); otherwise undecided, whichever way it leans."""
+    a_m, a_s = mean_std(r["metrics"][key] for r in a_records)
+    b_m, b_s = mean_std(r["metrics"][key] for r in b_records)
     gap = a_m - b_m
     need = max(min_gap, 2 * max(a_s, b_s))
     n = min(len(a_records), len(b_records))
-    ours = f"{a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n_seeds(n)})"
+    what = "linear" if key == "linear_acc" else "kNN" if key == "knn_acc" else key
+    ours = f"{what} {a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n_seeds(n)})"
+    out = _claim(item, claim, paper_text, ours, UNDECIDED, runs=runs_of(a_records + b_records), kind="accuracy")
+    if n < MIN_SEEDS:
+        return dict(out, reason=f"{n_seeds(n)}: the seed spread is not measured (rule 6 needs {MIN_SEEDS})")
     if gap > need:
-        return _claim(item, claim, paper_text, ours, REPRODUCED)
-    if gap > 0:
-        return _claim(item, claim, paper_text, ours, PARTLY,
-                      f"gap under {need:.1f} points (max(1, 2 x seed std)): not distinguishable here")
-    return _claim(item, claim, paper_text, ours, NOT, "the ordering is reversed at this scale")
+        return dict(out, verdict=REPRODUCED)
+    if gap < -need:
+        return dict(out, verdict=NOT, reason=f"reversed by more than {need:.1f} points (max({min_gap:g}, 2 x seed std))")
+    return dict(out, reason=f"|gap| within {need:.1f} points (max({min_gap:g}, 2 x seed std)): not distinguishable")
+
+
+def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, tolerance=2.0, key="linear_acc"):
+    """Claim that `a` is about as accurate as `b` (rule 6): reproduced when the gap is within
+    `tolerance` points and the seed spread could have shown a larger one, not when it is beyond
+    tolerance + 2 x seed std, undecided otherwise or with fewer than MIN_SEEDS seeds."""
+    a_m, a_s = mean_std(r["metrics"][key] for r in a_records)
+    b_m, b_s = mean_std(r["metrics"][key] for r in b_records)
+    gap, noise = a_m - b_m, 2 * max(a_s, b_s)
+    n = min(len(a_records), len(b_records))
+    ours = f"{a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n_seeds(n)})"
+    out = _claim(item, claim, paper_text, ours, UNDECIDED, runs=runs_of(a_records + b_records), kind="accuracy")
+    if n < MIN_SEEDS:
+        return dict(out, reason=f"{n_seeds(n)}: the seed spread is not measured (rule 6 needs {MIN_SEEDS})")
+    if abs(gap) <= tolerance and noise <= tolerance:
+        return dict(out, verdict=REPRODUCED)
+    if abs(gap) > tolerance + noise:
+        return dict(out, verdict=NOT, reason=f"|gap| over {tolerance:g} + 2 x seed std ({noise:.1f})")
+    return dict(out, reason=f"seed spread ({noise:.1f}) too large to tell a {tolerance:g}-point difference")
+
+
+def runs_of(records) -> list[str]:
+    """The training runs a claim rests on, named by what they trained (a run shared between chapters
+    under two names is one run): the scorecard counts a claim on the same runs once (rule 8)."""
+    from .config import Config, config_hash
+
+    return sorted({config_hash(Config(**r["config"]), labels=False) if "config" in r else
+                   f"{r['variant']}/{r.get('seed', 0)}" for r in records})
 
 
 def collapse_claims(experiment, item, records, reference=None):
@@ -174,18 +226,25 @@ def forecast_claim(records, healthy_only: bool = False):
 
 def collapse_and_gap(experiment, item, reference, *gaps):
     """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
-    and any accuracy orderings `gaps`, each `(better, worse, claim, min_gap)`."""
+    and any accuracy claims `gaps`, each `(better, worse, claim, min_gap)` ("better beats worse by
+    more than min_gap") or `(a, b, claim, tolerance, "≈")` ("a is about as accurate as b")."""
     def claims(records):
-        v, paper = by_variant(records), REPORTED[experiment]
-        out = collapse_claims(experiment, item, records, reference)
-        for better, worse, text, min_gap in gaps:
-            if better in v and worse in v:
-                tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
-                paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
-                              else paper.get(better, {}).get("text", "–"))
-                out.append(accuracy_gap_claim(item, text, v[better], v[worse], paper_text, min_gap))
-        return out
+        return (collapse_claims(experiment, item, records, reference)
+                + accuracy_claims(experiment, item, records, *gaps))
     return claims
+
+
+def accuracy_claims(experiment, item, records, *gaps):
+    """The accuracy claims `gaps` (as in collapse_and_gap) judged on `records`, rule 6."""
+    v, paper, out = by_variant(records), REPORTED[experiment], []
+    for better, worse, text, points, *how in gaps:
+        if better in v and worse in v:
+            tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
+            paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
+                          else paper.get(better, {}).get("text", "–"))
+            judge = accuracy_equal_claim if how == ["≈"] else accuracy_gap_claim
+            out.append(judge(item, text, v[better], v[worse], paper_text, points))
+    return out
 
 
 def claims_for(experiment: str, records):
@@ -193,3 +252,19 @@ def claims_for(experiment: str, records):
     from .verdicts import CLAIMS
 
     return CLAIMS[experiment](records)
+
+
+def verdict_counts(rows: list[dict]) -> list[dict]:
+    """Rule 8: verdicts counted per kind of claim (collapse / accuracy / other) and per length
+    (the profile of the runs), a claim resting on the same runs as an earlier one of its kind
+    counted once."""
+    seen, counts = set(), defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        key = (r.get("kind", "other"), r.get("length", ""), tuple(r.get("runs", ())))
+        if r.get("runs") and key in seen:
+            continue
+        seen.add(key)
+        counts[(r.get("length", ""), r.get("kind", "other"))][r["verdict"]] += 1
+    order = (REPRODUCED, PARTLY, NOT, UNDECIDED, TOO_SHORT, UNTESTED)
+    return [{"length": length, "kind": kind, **{v: c.get(v, 0) for v in order}, "claims": sum(c.values())}
+            for (length, kind), c in sorted(counts.items())]
