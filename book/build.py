@@ -32,7 +32,21 @@ def execute(profile: str, allow_train: bool, only=None) -> None:
         pm.execute_notebook(str(nb), str(GENERATED / nb.name), cwd=str(NOTEBOOKS),
                             parameters={"profile": profile, "allow_train": allow_train},
                             kernel_name="python3", progress_bar=False)
+        hide_injected_parameters(GENERATED / nb.name)
         print(f"executed {nb.name} ({time.time() - t0:.0f} s)")
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """The page shows the notebook's own `parameters` cell once: papermill's injected copy below
+    it is removed from the rendered page (Jupyter Book's `remove-cell` tag)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def main() -> int:

@@ -288,6 +288,7 @@ results at this profile are listed as missing rather than guessed."""),
 from ssllib import experiments, report
 
 pd.set_option("display.max_colwidth", None)
+pd.set_option("display.max_rows", None)  # every claim, never "..." rows
 rows, missing, everything = [], [], []
 lengths = [profile] + (["cpu_long"] if profile == "cpu" else [])  # the short runs and the long length
 for length in lengths:

@@ -18,8 +18,9 @@ def curves(records, keys=("z_std_sqrt_d", "m_o", "m_r"), skip=("random_init",), 
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
     series = defaultdict(list)
     for r in records:
-        if r["variant"] not in skip:
-            series[r["variant"]].append(read_curve(r))
+        curve = read_curve(r) if r["variant"] not in skip else []
+        if curve:  # untrained controls (0 steps) have no curve
+            series[r["variant"]].append(curve)
     for ax, key in zip(axes[0], keys):
         for variant, runs in series.items():
             steps = [row["step"] for row in runs[0]]

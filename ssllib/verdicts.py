@@ -241,6 +241,7 @@ def learns_features_claims(records, min_gap=5.0):
 
 CLAIMS = {
     "table1": collapse_and_gap("table1", "Table 1", "moving_average"),
+    "table2_curve": collapse_and_gap("table2_curve", "Table 2 (20 epochs)", "simsiam"),
     "table2": lambda records: (collapse_and_gap("table2", "Table 2", "simsiam")(records)
                                + learns_features_claims(records)),
     "fig3": collapse_and_gap("fig3", "Figure 3", "simsiam", (

@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(script, out, *args):
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--device", "cpu",
+    device = [] if script == "cpu_step.py" else ["--device", "cpu"]
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *device,
                     "--dataset", "synthetic", "--out", str(out), *args], check=True, capture_output=True)
     (path,) = out.glob("*.json")
     return json.loads(path.read_text())
@@ -29,3 +30,10 @@ def test_gpu_epoch_benchmark_runs_on_cpu_and_says_not_measured(tmp_path):
             "--baseline-steps", "1")
     assert r["ours_epoch_seconds"] > 0 and r["baseline_epoch_seconds"] > 0
     assert "flop_floor_epoch_seconds" not in r and r["gpu_note"].startswith("not measured")
+
+
+def test_cpu_step_benchmark_compares_fp32_and_bf16_in_one_run(tmp_path):
+    r = run("cpu_step.py", tmp_path, "--profile", "smoke", "--steps", "1", "--repeats", "1",
+            "--matmul-n", "64")
+    assert r["bf16_speedup"] == r["fp32_seconds_per_step"] / r["bf16_seconds_per_step"]
+    assert r["step_gflop"] > 0 and 0 < r["fp32_fraction_of_matmul"] and r["cpu_model"]

@@ -43,5 +43,5 @@ def test_run_then_show_from_cache(capsys):
 
 
 def test_library_raises_the_same_errors():
-    with pytest.raises(ConfigError, match="allowed: cpu, gpu, paper, smoke"):
+    with pytest.raises(ConfigError, match="allowed: cpu, cpu_long, gpu, paper, smoke"):
         profile_config("huge")
