@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from input_pipeline import TwoViewPIL, sync, write_json  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
-from ssllib.losses import build_loss  # noqa: E402
+from ssllib.loss_registry import build_loss  # noqa: E402
 from ssllib.models import build_model  # noqa: E402
 from ssllib.train import Trainer, device_name, pick_device  # noqa: E402
 

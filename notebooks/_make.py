@@ -21,13 +21,14 @@ allow_train = True     # False: fail instead of training on a cache miss (the bo
 RUN = '''import pandas as pd
 from myst_nb import glue
 
-from ssllib import experiments, plots, report
+from ssllib import experiments, plots, report, verdicts
 from ssllib.paper import REPORTED
 
 overrides = {{"dataset": dataset}} | ({{"epochs": float(epochs)}} if epochs is not None else {{}})
 records = experiments.run_experiment("{name}", profile, seeds=seeds, overrides=overrides, force=force,
                                      allow_train=allow_train, device=device, progress=False,
                                      allow_missing=not allow_train)
+by_variant = report.by_variant(records)
 missing = experiments.missing_runs("{name}", profile, seeds, overrides)
 if missing:
     print(f"Not run yet at profile {{profile}} (left out below): {{', '.join(missing)}}")
@@ -39,7 +40,7 @@ for r in records[:1]:
 
 TABLE = '''report.frame(report.summary_rows(records, REPORTED["{name}"]), "method").drop(columns="variant", errors="ignore")'''
 
-VERDICTS = '''claims = report.claims_for("{name}", records)
+VERDICTS = '''claims = verdicts.claims_for("{name}", records)
 by = report.by_variant(records)
 for v in experiments.get_experiment("{name}").variants:
     for key in ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
@@ -81,7 +82,27 @@ The Symmetric Predictor's loss acts on $P = h(z)$: Section 2.3 reads $h(f(\\cdot
 so its collapse is judged on $p$ (column "m_r of p" above, measured at the end of training) while
 these curves show $z$, which can keep a residual after $P$ has become constant.""",
         keys=("z_std_sqrt_d", "m_o", "m_r"),
-        extra=[("""## At the long length: has SimSiam learned more than the controls?
+        extra=[("""## Is SimSiam's early dip its own, or the warm-up's?
+
+At the `cpu` profile the warm-up is a tenth of an epoch (20 steps of 292) and SimSiam's $m_r$ dips
+early before recovering (the figure above). Appendix A.1 warms up for 10 epochs, so the dip could
+be an artefact of reaching the peak learning rate within 20 steps. `simsiam_slow_warmup` is the
+same run with 0.75 epoch (146 steps) of warm-up: if the dip were the schedule's, it would be gone.""",
+                '''from ssllib.results import read_curve
+
+dips = {}
+for v in ("simsiam", "simsiam_slow_warmup"):
+    for r in by_variant.get(v, [])[:1]:
+        curve = read_curve(r)
+        low = min(curve, key=lambda row: row["m_r"])
+        dips[v] = {"variant": v, "warm-up steps": r["train"]["warmup_steps"], "lowest m_r": round(low["m_r"], 3),
+                   "at step": int(low["step"]), "final m_r": round(r["metrics"]["m_r"], 3)}
+        glue(f"table2_dip_{v}", f"{low['m_r']:.3f} at step {int(low['step'])}", display=False)
+for v in ("simsiam", "simsiam_slow_warmup"):
+    if v not in dips:
+        glue(f"table2_dip_{v}", "(not run)", display=False)
+report.frame(list(dips.values()), "variant")'''),
+               ("""## At the long length: has SimSiam learned more than the controls?
 
 The short runs above show collapse; they are too short for accuracy (a random encoder's features
 are a strong baseline). The `cpu_long` profile trains the same width-16 model for 10 epochs of
@@ -102,7 +123,7 @@ not_yet = experiments.missing_runs("table2", long_profile) + [
     f"table2_curve {m}" for m in experiments.missing_runs("table2_curve", long_profile)]
 if not_yet:
     print(f"Not run yet at {long_profile} (left out below): {', '.join(not_yet)}")
-long_claims = report.claims_for("table2", long_records)
+long_claims = verdicts.claims_for("table2", long_records)
 learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours']}: {c['verdict']}"
           for c in long_claims if c["claim"].startswith("SimSiam learns features")}
 for k in ("knn", "linear"):
@@ -120,6 +141,8 @@ against {glue:text}`table2_naive_siamese_m_r` for Naive Siamese,
 {glue:text}`table2_random_init_bn_linear_acc`% with calibrated BN statistics and
 {glue:text}`table2_raw_pixels_linear_acc`% on raw pixels. At the long length, SimSiam against the
 strongest control: kNN {glue:text}`table2_long_knn`; linear {glue:text}`table2_long_linear`.
+SimSiam's lowest $m_r$ with the 20-step warm-up: {glue:text}`table2_dip_simsiam`; with the
+146-step warm-up: {glue:text}`table2_dip_simsiam_slow_warmup`.
 
 **Reading the control.** A randomly initialised ResNet already gives features on which a linear
 probe does well on CIFAR-10 (its output dimensions are many and varied); self-supervised training
@@ -285,7 +308,7 @@ results at this profile are listed as missing rather than guessed."""),
         code('# parameters\nprofile = "cpu"\nallow_train = False', metadata={"tags": ["parameters"]}),
         code('''import pandas as pd
 
-from ssllib import experiments, report
+from ssllib import experiments, report, verdicts
 
 pd.set_option("display.max_colwidth", None)
 pd.set_option("display.max_rows", None)  # every claim, never "..." rows
@@ -304,7 +327,7 @@ for length in lengths:
         gaps = experiments.missing_runs(name, length)
         if gaps:
             missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
-        rows += [dict(c, length=length) for c in report.claims_for(name, records)]
+        rows += [dict(c, length=length) for c in verdicts.claims_for(name, records)]
         everything += records if length == profile else []
 rows += [dict(c, length=profile) for c in (report.forecast_claim(everything),
                                            report.forecast_claim(everything, healthy_only=True))]
@@ -364,7 +387,7 @@ in every result record of this book, so they are tested here on all of the book'
 COLLAPSE_GATHER = '''import matplotlib.pyplot as plt
 import pandas as pd
 
-from ssllib import experiments, report
+from ssllib import experiments, report, verdicts
 from ssllib.results import CacheError
 
 records = []
@@ -414,7 +437,7 @@ if sweep:
         ax.set_xlabel("training images"); ax.set_ylabel("encoder width"); ax.set_title(key)
         for (i, j), val in pd.DataFrame(table.values).stack().items():
             ax.text(j, i, f"{val:.2f}" if key == "AUC" else f"{val:.1f}", ha="center", va="center", color="w")
-    display(report.frame(report.claims_for("collapse_sweep", sweep), "claim"))
+    display(report.frame(verdicts.claims_for("collapse_sweep", sweep), "claim"))
     display(report.frame(report.provenance_rows(sweep), "variant"))'''
 
 

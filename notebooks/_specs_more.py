@@ -174,9 +174,10 @@ would matter at convergence."""),
     "ablation_head_bn": dict(
         name="ab_bn", title="Chen & He, Table 3: batch normalisation in the MLP heads",
         intro="""**Their claim** (Sec. 4.4): (a) no BN anywhere in the projector and predictor: no collapse but
-poor accuracy (34.6%); (b) BN on the hidden layers: 67.4%; (c) also on the projector's output
-(SimSiam's default): 68.1%; (d) also on the predictor's output: unstable. BN helps optimisation
-but is not what prevents collapse (`head_bn` in the config).
+poor accuracy; (b) BN on the hidden layers; (c) also on the projector's output (SimSiam's
+default), the most accurate; (d) also on the predictor's output: unstable. BN helps optimisation
+but is not what prevents collapse (`head_bn` in the config). Their accuracies are in the table
+below (typed once, in `ssllib.paper`).
 
 """ + CHEN_HE_NOTE,
         figure="""## Collapse indicators and loss over training""",
@@ -187,10 +188,10 @@ but is not what prevents collapse (`head_bn` in the config).
     "ablation_loss_form": dict(
         name="ab_loss", title="Chen & He, Table 4 and symmetrisation: the similarity and the symmetry",
         intro="""**Their claims** (Sec. 4.5-4.6): replacing the cosine by a cross-entropy similarity,
-$D(p, z) = -\\mathrm{softmax}(z)\\cdot\\log\\mathrm{softmax}(p)$, still avoids collapse (63.2% vs
-68.1%); an asymmetric loss (only $D(p_a, z_b)$) also avoids collapse and is less accurate (64.8%),
-and sampling two pairs per image ("asym 2x": as many prediction terms per image as the symmetric
-loss) recovers most of the gap (67.3%). Neither the similarity nor the symmetry is what prevents
+$D(p, z) = -\\mathrm{softmax}(z)\\cdot\\log\\mathrm{softmax}(p)$, still avoids collapse, a few points
+below the cosine; an asymmetric loss (only $D(p_a, z_b)$) also avoids collapse and is less
+accurate, and sampling two pairs per image ("asym 2x": as many prediction terms per image as the
+symmetric loss) recovers most of the gap (their accuracies: the table below, from `ssllib.paper`). Neither the similarity nor the symmetry is what prevents
 collapse. Our "asym 2x" draws four views per image and pairs them (0, 1), (2, 3), so its steps
 cost about twice as much.
 
@@ -208,8 +209,8 @@ SPECS_MORE["ablation_kstep"] = dict(
     intro="""**Their claim** (Sec. 5; seed 001): SimSiam behaves like alternating optimisation of
 $\\min_{\\theta,\\eta} E\\|F_\\theta(T(x)) - \\eta_x\\|^2$. If the targets $\\eta$ are computed by the
 encoder as it was $k$ steps ago and kept for $k$ SGD steps, training still works and is even a
-little better (1-step = SimSiam 68.1%, 10-step 68.7%, 100-step 68.9%, 1-epoch 67.0%). Their second
-proof of concept, a moving-average target without predictor (55.0%; 0.1% without either), is
+little better for 10 and 100 steps (their accuracies: the table below, from `ssllib.paper`). Their
+second proof of concept, a moving-average target without predictor (which fails without either), is
 our Table 1's `moving_average` run (see that chapter), which Zhang et al. re-read in Section 2.2.
 
 **Ours:** `target_every = k` keeps a copy of the encoder, refreshed every $k$ steps, to compute

@@ -6,7 +6,7 @@ same config as Table 4's "both" / Figure 5's SimSiam and is shared with them.
 """
 from __future__ import annotations
 
-from .experiments import SHORT as _CPU, Experiment
+from .experiment_spec import SHORT as _CPU, Experiment
 
 ABLATIONS = {
     "ab_stopgrad": Experiment(

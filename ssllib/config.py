@@ -154,7 +154,8 @@ def replace_checked(cfg: Config, overrides: dict) -> Config:
 
 
 def validate(cfg: Config) -> None:
-    from . import data, losses, models  # registries live next to what they register
+    from . import data, models  # registries live next to what they register
+    from . import loss_registry as losses
 
     checks = [("loss", cfg.loss, losses.LOSSES), ("predictor", cfg.predictor, models.PREDICTORS),
               ("encoder", cfg.encoder, models.ENCODERS), ("dataset", cfg.dataset, data.DATASETS)]

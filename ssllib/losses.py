@@ -204,16 +204,3 @@ class BNAfterNormMSELoss(nn.Module):
     def forward(self, z, h):
         u_a, u_b = (F.batch_norm(F.normalize(v, dim=1), None, None, training=True) for v in z[:2])
         return F.mse_loss(u_a, u_b) / 2
-
-
-def build_loss(cfg, num_images: int = 0) -> nn.Module:
-    """The loss of `cfg.loss`, built with `cfg.options` plus the sizes it declares it needs."""
-    import inspect
-
-    cls = LOSSES[cfg.loss]
-    sizes = {"dim": cfg.proj_dim, "hidden": cfg.pred_hidden, "num_images": num_images}
-    wanted = inspect.signature(cls.__init__).parameters
-    return cls(**{k: v for k, v in sizes.items() if k in wanted}, **cfg.options)
-
-
-from . import gradients  # noqa: E402,F401  (registers the Section 3 gradient-component losses)

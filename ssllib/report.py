@@ -247,13 +247,6 @@ def accuracy_claims(experiment, item, records, *gaps):
     return out
 
 
-def claims_for(experiment: str, records):
-    """The claims one experiment tests (ssllib.verdicts.CLAIMS), with computed verdicts."""
-    from .verdicts import CLAIMS
-
-    return CLAIMS[experiment](records)
-
-
 def verdict_counts(rows: list[dict]) -> list[dict]:
     """Rule 8: verdicts counted per kind of claim (collapse / accuracy / other) and per length
     (the profile of the runs), a claim resting on the same runs as an earlier one of its kind

@@ -28,7 +28,7 @@ from .data import atomic_torch_save, balanced_subset
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
 from .gradients import decorrelation_alignment
 from .evaluate import evaluate_backbone
-from .losses import build_loss
+from .loss_registry import build_loss
 from .models import BiasOnly, build_model, last_bias
 
 

@@ -276,3 +276,8 @@ CLAIMS = {
         "both", "o_e_only", "keeping both beats o_e alone", 1.0), (
         "r_e_only", "both", "r_e alone is about as accurate as both", 2.0, "≈")),
 }
+
+
+def claims_for(experiment: str, records):
+    """The claims one experiment tests, with verdicts computed from `records`."""
+    return CLAIMS[experiment](records)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from ssllib.config import ConfigError, profile_config
 from ssllib.decomposition import centre_products, covariance, eta_cosine
 from ssllib.gradients import decorrelation_alignment, decorrelation_direction, infonce_extra_gradient
-from ssllib.losses import LOSSES
+from ssllib.loss_registry import LOSSES
 
 from test_gradients import leaves, tangent_grad
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ssllib.config import ConfigError, profile_config
-from ssllib.losses import LOSSES
+from ssllib.loss_registry import LOSSES
 
 
 def tangent_grad(x, target, scale):

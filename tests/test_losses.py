@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ssllib.losses import LOSSES
+from ssllib.loss_registry import LOSSES
 
 from test_gradients import tangent_grad
 

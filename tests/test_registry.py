@@ -4,7 +4,7 @@ import torch
 
 from ssllib import models
 from ssllib.config import profile_config
-from ssllib.losses import LOSSES, build_loss
+from ssllib.loss_registry import LOSSES, build_loss
 
 
 @pytest.mark.parametrize("name", sorted(models.ENCODERS))
