@@ -13,6 +13,7 @@ from .config import PROFILES, ConfigError
 from .data import DataError
 from .experiments import EXPERIMENTS, get_experiment, make_config, run_experiment
 from .results import CacheError, entry_path, read_entry
+from .train import TrainingDiverged
 
 
 def parse_sets(pairs):
@@ -78,7 +79,7 @@ def main(argv=None) -> int:
                   f"knn {r['metrics']['knn_acc']:.2f}% m_r {r['metrics']['m_r']:.3f} "
                   f"collapsed={r['metrics']['collapsed']}")
         return 0
-    except (ConfigError, DataError, CacheError) as e:
+    except (ConfigError, DataError, CacheError, TrainingDiverged) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -68,10 +68,48 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def fsync_and_replace(tmp: Path, path: Path) -> None:
+    """Make `tmp` durable, rename it to `path`, and make the rename durable (fsync of the file
+    and of its folder): after a crash or power loss `path` is the old file or the new, never empty."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # a platform without directory file descriptors
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete `*.tmp<pid>` files left in `folder` by writers that were killed (their process is
+    gone); a live writer's file is left alone.  Returns what was removed."""
+    removed = []
+    for tmp in folder.glob("*.tmp*") if folder.is_dir() else []:
+        pid = tmp.name.rsplit(".tmp", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
-    os.replace(tmp, path)
+    fsync_and_replace(tmp, path)
 
 
 def _decode_archive(archive: Path) -> dict:
@@ -175,6 +213,9 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Datase
         raise DataError(f"unknown dataset {name!r}; allowed: {', '.join(DATASETS)}")
     if name == "synthetic":
         return synthetic()
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"--data-dir {str(data_dir)!r} is not a folder; give the folder holding {ARCHIVE}, "
+                        "or leave it out to use $SSLLIB_DATA_DIR or ../shared/data")
     if name == "cifar10":
         found = find_data_dir(data_dir)
         if found is not None:

@@ -80,7 +80,9 @@ def centre_products(z: torch.Tensor, p: torch.Tensor) -> dict:
     """
     o_z, o_p = F.normalize(z.float(), dim=1).mean(0), F.normalize(p.float(), dim=1).mean(0)
     zz, pp, zp = (o_z @ o_z).item(), (o_p @ o_p).item(), (o_z @ o_p).item()
-    return {"o_z_sq": zz, "o_p_sq": pp, "o_zp": zp, "eta_p": zp / pp - 1, "eta_z": zp / zz - 1}
+    def ratio(a, b):  # a zero centre (an all-zero output after divergence) has no eta
+        return a / b - 1 if b else float("nan")
+    return {"o_z_sq": zz, "o_p_sq": pp, "o_zp": zp, "eta_p": ratio(zp, pp), "eta_z": ratio(zp, zz)}
 
 
 def eta_cosine(eta, o_z_sq: float, o_p_sq: float, o_zp: float, mirror: bool = False):

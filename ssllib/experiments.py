@@ -9,7 +9,7 @@ import datetime as dt
 
 from .ablations import ABLATIONS
 from .config import Config, ConfigError, config_hash, profile_config
-from .data import load_dataset
+from .data import load_dataset, remove_stale_temps
 from .decomposition import is_collapsed
 from .experiment_spec import SHORT, Experiment
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
@@ -228,6 +228,8 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
     data = data or load_dataset(cfg.dataset, data_dir)
     ckpt = checkpoint_path(cfg, profile)
+    for folder in (path.parent, ckpt.parent):  # temp files of writers killed mid-write
+        remove_stale_temps(folder)
     if force and ckpt.exists():
         ckpt.unlink()
     result = Trainer(cfg, data, device).fit(ckpt, progress=progress)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, config_hash
-from .data import REPO_ROOT, cache_dir
+from .data import REPO_ROOT, cache_dir, fsync_and_replace
 
 REQUIRED = ("experiment", "profile", "config", "metrics", "provenance")
 REQUIRED_METRICS = ("linear_acc", "knn_acc", "z_std", "m_o", "m_r", "collapsed")
@@ -49,7 +49,7 @@ def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text)
-    os.replace(tmp, path)
+    fsync_and_replace(tmp, path)
 
 
 def curve_to_csv(rows: list[dict]) -> str:

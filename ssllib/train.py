@@ -115,6 +115,10 @@ class Trainer:
         keep = balanced_subset(data.train_y, n) if n < len(data.train_y) else slice(None)
         self.train_x = data.train_x[keep].to(self.device)  # a fixed class-balanced subset (seed 0),
         self.train_y = data.train_y[keep].to(self.device)  # the same for every run seed
+        if cfg.batch_size > n:
+            from .config import ConfigError
+            raise ConfigError(f"bad value {cfg.batch_size!r} for batch_size: larger than the {n} training "
+                              "images (train_subset); a batch cannot hold more images than the set")
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)
         if cfg.phases:  # Figure 5(b): one loss per phase, switched at fixed steps
             self.loss_fn = torch.nn.ModuleList(
@@ -160,15 +164,26 @@ class Trainer:
         atomic_torch_save(self.state(), path)
 
     def load(self, path: Path) -> bool:
-        """Resume from `path` if it holds a checkpoint of this very config."""
+        """Resume from `path` if it holds a checkpoint of this very config.  The file is loaded
+        with weights_only=True (tensors, numbers, strings, lists and dicts: a pickled object in a
+        shared cache folder cannot run code); one that cannot be read, is of another config or does
+        not fit this model is reported in one line and the run starts over from step 0."""
         if not path.is_file():
             return False
         try:
-            s = torch.load(path, map_location=self.device, weights_only=False)
-        except Exception:
-            return False  # a damaged checkpoint is ignored: the run starts over
-        if s.get("config_hash") != config_hash(self.cfg):
+            s = torch.load(path, map_location=self.device, weights_only=True)
+            if not isinstance(s, dict) or s.get("config_hash") != config_hash(self.cfg):
+                raise ValueError("it is not a checkpoint of this config")
+            self._restore(s)
+        except Exception as e:  # noqa: BLE001  (any damage: report, and train from scratch)
+            import sys
+            reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            print(f"checkpoint {path} not used ({reason}); starting over from step 0", file=sys.stderr)
+            self.__init__(self.cfg, self.data, self.device)  # undo a partial restore
             return False
+        return True
+
+    def _restore(self, s: dict) -> None:
         self.model.load_state_dict(s["model"])
         self.loss_fn.load_state_dict(s["loss_fn"])
         self.probe.load_state_dict(s["probe"])
@@ -182,7 +197,6 @@ class Trainer:
         if s.get("target") is not None:
             self.target = self.frozen_copy()
             self.target.load_state_dict(s["target"])
-        return True
 
     # ---- one step ----------------------------------------------------------------------------
     def batch_indices(self) -> torch.Tensor:
