@@ -144,12 +144,10 @@ strongest control: kNN {glue:text}`table2_long_knn`; linear {glue:text}`table2_l
 SimSiam's lowest $m_r$ with the 20-step warm-up: {glue:text}`table2_dip_simsiam`; with the
 146-step warm-up: {glue:text}`table2_dip_simsiam_slow_warmup`.
 
-**Reading the control.** A randomly initialised ResNet already gives features on which a linear
-probe does well on CIFAR-10 (its output dimensions are many and varied); self-supervised training
-has to move past that, and in its first few hundred steps SimSiam first loses feature diversity
-(the dip of $m_r$ and of the standard deviation in the figure) and then regains it. Whether our
-short run has moved past the control is what the verdict above says; the paper's accuracy comes
-from about a thousand times more training. Collapse, on the other hand, is decided within these steps."""),
+**Reading the controls.** A randomly initialised ResNet, and even the raw pixels, give features on
+which a linear probe does well on CIFAR-10; self-supervised training has to move past the
+strongest of them, which these short runs are not long enough to show (the long-length section
+above judges it). Collapse, on the other hand, is decided within these steps."""),
     "table1_explicit_eoa": dict(
         name="table1", title="Table 1: does an explicit expectation over augmentations prevent collapse?",
         intro="""**The paper's claim** (Section 2.2, Appendix A.3): Chen & He's *moving-average* target without a
@@ -215,8 +213,8 @@ the residual, is what repels collapse here.""",
 {glue:text}`table3_baseline_linear_acc`%, {glue:text}`table3_remove_r_e_linear_acc`% and
 {glue:text}`table3_remove_o_e_linear_acc`%.
 
-**Reading it.** The collapse verdicts are the paper's point here and they hold in every seed.
-The paper's accuracy gap between the full triplet and "removing $r_e$" comes from its full-length
+**Reading it.** The collapse verdicts are the paper's point here (the verdict table says in how
+many seeds they hold). The paper's accuracy gap between the full triplet and "removing $r_e$" comes from its full-length
 runs (1000 epochs unless stated, A.1); ours stop after a fraction of an epoch, when neither run has
 left the early, fast phase, so the verdict compares the gap with twice the seed spread before
 calling it."""),
@@ -242,12 +240,11 @@ $r_e$ only {glue:text}`table4_r_e_only_m_r`, neither {glue:text}`table4_neither_
 **Reading it.** Whether $o_e$ alone or $r_e$ alone is more accurate is decided by the verdict
 table above, over the seeds listed in the provenance table. Our runs are a fraction of an epoch.
 $r_e$ acts by de-correlation (Sec. 3.3), and the paper's Figure 6 shows SimSiam's covariance
-falling only after the first few epochs; our runs end inside that window (our Figure 6 chapter
-sees no fall either), while de-centring by $o_e$ acts from the first step. The paper's ordering
+falling only after the first few epochs; our runs end inside that window (the Figure 6 chapter
+judges whether ours fall), while de-centring by $o_e$ acts from the first step. The paper's ordering
 ($r_e$ alone close to SimSiam, $o_e$ alone far behind) is measured after full-length training
 (1000 epochs unless stated, A.1) and may need that length to appear; at this length it is a
-hypothesis we cannot test. "Both" and "neither" vary more between seeds than the single-component
-runs do (see the ± in the table)."""),
+hypothesis we cannot test. The ± in the table gives each variant's spread over seeds."""),
     "table5_simple_predictors": dict(
         name="table5", title="Tables 5 and 6, Appendix A.8: a bias is enough of a predictor",
         intro="""**The paper's claims** (Section 4, Appendix A.8): with the encoder output l2-normalised

@@ -229,6 +229,6 @@ table gives every run's steps).
 
 **Reading it.** In a run this short a large $k$ means that the targets come from a young
 encoder for most of the run: with $k = 100$ they come from the randomly initialised encoder for
-the first 100 steps. The Table 2 chapter's random-encoder control is more accurate than our
-SimSiam at this length, so "more accurate than SimSiam" here can also mean "closer to a random
-encoder"; the collapse verdicts do not have this caveat.""")
+the first 100 steps. Whether SimSiam beats the random-encoder controls at this length is judged in
+the Table 2 chapter; where it does not, "more accurate than SimSiam" here can also mean "closer to
+a random encoder". The collapse verdicts do not have this caveat.""")
