@@ -148,3 +148,20 @@ def test_batch_size_insensitivity_is_judged_against_the_seed_spread():
     apart = batch_claims(runs(64, 50, 50.5) + runs(256, 40, 40.5))    # spread 10, tiny std
     assert [c[0]["verdict"] for c in (close, noisy, apart)] == [report.REPRODUCED, report.PARTLY, report.NOT]
     assert "2 seeds" in close[0]["ours"] and batch_claims(runs(64, 40)) == []
+
+
+def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
+    def seeds(variant, acc, **m):
+        return [rec(variant, 0.5, acc, **m), rec(variant, 0.5, acc + 0.4, **m)]
+    table4 = seeds("both", 50, p_m_r=0.5) + seeds("o_e_only", 40, p_m_r=0.5) + seeds("r_e_only", 49.5, p_m_r=0.5)
+    got = {c["claim"]: c["verdict"] for c in claims_for("table4", table4)}
+    assert got["keeping both beats o_e alone"] == report.REPRODUCED
+    assert got["r_e alone is about as accurate as both"] == report.REPRODUCED
+    assert got["r_e alone gives higher accuracy than o_e alone"] == report.REPRODUCED
+    table5 = seeds("mlp", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
+    got = {c["claim"]: c["verdict"] for c in claims_for("table5", table5)}
+    assert got["a single bias is far below the MLP predictor"] == report.REPRODUCED
+    assert got["two FC layers are about as accurate as the MLP predictor"] == report.REPRODUCED
+    fixed = seeds("lr_constant", 50) + seeds("fixed_random", 48)  # does not collapse, and is not far below
+    got = {c["claim"]: c["verdict"] for c in claims_for("ab_predictor", fixed)}
+    assert got["a predictor fixed at random init does not work (far below a learned one)"] == report.UNDECIDED
