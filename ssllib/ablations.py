@@ -27,7 +27,8 @@ ABLATIONS = {
         name="ab_batch", title="Chen & He, Table 2: batch size with linear learning-rate scaling",
         # lr = base_lr x batch / 256 (Config); same number of epochs, so smaller batches take more steps
         variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256, 512)},
-        notebook="ablation_batch_size.ipynb", scale=_CPU,
+        # at smoke, enough images for a batch of 512 (a batch never exceeds the training set)
+        notebook="ablation_batch_size.ipynb", scale={**_CPU, "smoke": dict(train_subset=1024)},
         default_seeds={"cpu": [0, 1, 2]},  # "not sensitive" is judged against the seed spread
     ),
     "ab_bn": Experiment(

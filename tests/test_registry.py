@@ -66,6 +66,7 @@ def test_every_experiment_builds_at_every_profile():
             for variant in exp.variants:
                 cfg = make_config(name, variant, profile)
                 assert (cfg.experiment, cfg.variant) == (name, variant)
+                assert cfg.batch_size <= (cfg.train_subset or 50000), (profile, name, variant)
     paper = make_config("table2", "simsiam", "paper")
     assert (paper.width, paper.proj_dim, paper.pred_hidden, paper.batch_size, paper.epochs) == (64, 2048, 512, 256, 1000)
 
