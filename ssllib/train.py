@@ -385,6 +385,7 @@ class Trainer:
                     images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
                     device=device_name(self.device), fast=self.fast,
                     arithmetic="bf16 autocast" if self.fast["bf16_autocast"] else "fp32",
+                    monitor_seconds=self.eval_seconds,  # the learning curve's evaluations in this process
                     load_average=[x for x in loads + [load_average()] if x is not None])
         return TrainResult(metrics, self.curve, spectrum, info, self.evals)
 
