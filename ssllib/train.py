@@ -65,11 +65,16 @@ class TrainingDiverged(RuntimeError):
     """The loss became inf/nan: the run stops with this one-line error instead of a result."""
 
 
+def cpu_capabilities() -> dict | None:
+    """torch's mapping of the CPU's features and name (torch >= 2.10), or None on older torch."""
+    caps = getattr(torch.cpu, "get_capabilities", None)
+    return dict(caps()) if caps is not None else None
+
+
 def cpu_native_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512_BF16 or AMX-BF16), as torch reports it."""
-    caps = getattr(torch.cpu, "get_capabilities", None)
-    if caps is not None:  # torch >= 2.10: one mapping of the CPU's features
-        c = caps()
+    c = cpu_capabilities()
+    if c is not None:
         return bool(c.get("avx512_bf16") or c.get("amx_bf16"))
     return any(getattr(torch.cpu, name, lambda: False)()  # torch 2.3-2.9
                for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
@@ -392,8 +397,7 @@ class Trainer:
 
 def cpu_model() -> str:
     """The CPU's model name (torch's view where it has one, else /proc/cpuinfo, else platform)."""
-    caps = getattr(torch.cpu, "get_capabilities", None)
-    name = caps().get("cpu_name") if caps is not None else None
+    name = (cpu_capabilities() or {}).get("cpu_name")
     if not name:
         try:
             with open("/proc/cpuinfo") as f:
