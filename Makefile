@@ -5,7 +5,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-kernels book clean-book
+.PHONY: test test-kernels book clean-book notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ book: $(STAMP)
 
 clean-book:
 	rm -rf _build book/_generated
+
+# after editing a chapter (notebooks/<name>.md or its .ipynb): bring its pair up to date (issue 17)
+notebooks: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/*.md

@@ -19,7 +19,19 @@ class Experiment:
     # variant -> curve columns it plots: another experiment's identical run is reused only if its
     # curve has them (runs committed before a metric existed lack it)
     needs: dict = field(default_factory=dict)
+    # the variants whose accuracy the paper compares: the only ones run at a long length (issue 16;
+    # collapse shows within the short runs).  Empty: the experiment has no long length
+    long_variants: tuple = ()
 
+    def variants_at(self, profile: str) -> list:
+        return list(self.long_variants if profile in LONG_PROFILES else self.variants)
+
+    def seeds_at(self, profile: str) -> list:
+        return list(self.default_seeds.get(profile, [0, 1] if profile in LONG_PROFILES else [0]))
+
+
+# the lengths at which accuracy orderings are judged (issue 16); two seeds each by default
+LONG_PROFILES = ("cpu_long",)
 
 # the cpu length of most Section 3-4 chapters: 0.75 epoch, about 146 steps of 256 images
 SHORT = {"cpu": dict(epochs=0.75, warmup_epochs=0.05)}

@@ -47,7 +47,7 @@ EXPERIMENTS = {
             "simsiam_slow_warmup": dict(loss="simsiam", predictor="mlp", warmup_epochs=0.75),
         },
         notebook="table2_siamese_variants.ipynb",
-        default_seeds={"cpu_long": [0, 1]},  # the accuracy claims need the seed spread
+        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels"),
     ),
     "table2_curve": Experiment(
         name="table2_curve",
@@ -56,7 +56,8 @@ EXPERIMENTS = {
                   "naive_siamese": dict(loss="naive_siamese", predictor="none"),
                   "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
         notebook="table2_siamese_variants.ipynb",
-        scale={"cpu_long": dict(epochs=20.0)},
+        scale={"cpu_long": dict(epochs=20.0)}, default_seeds={"cpu_long": [0]},
+        long_variants=("simsiam", "naive_siamese", "mirror_simsiam"),
     ),
     "table1": Experiment(
         name="table1",
@@ -84,7 +85,7 @@ EXPERIMENTS = {
         variants={"simsiam": dict(loss="simsiam"),
                   "inverse_predictor": dict(loss="inverse_predictor")},
         notebook="fig3_inverse_predictor.ipynb",
-        scale=SHORT,
+        scale=SHORT, long_variants=("simsiam", "inverse_predictor"),
     ),
     "fig4": Experiment(
         name="fig4",
@@ -104,6 +105,7 @@ EXPERIMENTS = {
         },
         notebook="table3_triplet_components.ipynb",
         scale=SHORT, default_seeds={"cpu": [0, 1, 2]},  # the accuracy orderings need seed spread
+        long_variants=("baseline", "remove_r_e"),
     ),
     "table4": Experiment(
         name="table4",
@@ -116,6 +118,7 @@ EXPERIMENTS = {
         },
         notebook="table4_simsiam_components.ipynb",
         scale=SHORT, default_seeds={"cpu": [0, 1, 2]},  # the accuracy orderings need seed spread
+        long_variants=("both", "o_e_only", "r_e_only"),
     ),
     "table5": Experiment(
         name="table5",
@@ -123,7 +126,7 @@ EXPERIMENTS = {
         variants={name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
                   (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))},
         notebook="table5_simple_predictors.ipynb",
-        scale=SHORT,
+        scale=SHORT, long_variants=("mlp", "two_fc", "one_bias"),
     ),
     "collapse_sweep": Experiment(
         name="collapse_sweep",
@@ -151,7 +154,7 @@ EXPERIMENTS = {
             "infonce_no_r_e": dict(loss="infonce", predictor="none", options={"tau": 0.2, "keep_r_e": False}),
         },
         notebook="fig5_6_decentring_decorrelation.ipynb",
-        scale=SHORT,
+        scale=SHORT, long_variants=("simsiam",),  # Fig. 6: "after the first epochs" needs >= 5
         needs={"simsiam": ("eta_p", "covariance_z"), "mirror_simsiam": ("eta_z", "covariance_z")},
     ),
     "fig5b": Experiment(
@@ -297,8 +300,8 @@ def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, o
     `missing_runs` names them.
     """
     exp = get_experiment(name)
-    variants = list(variants or exp.variants)
-    seeds = list(seeds if seeds is not None else exp.default_seeds.get(profile, [0]))
+    variants = list(variants or exp.variants_at(profile))
+    seeds = list(seeds if seeds is not None else exp.seeds_at(profile))
     configs = [make_config(name, v, profile, s, **(overrides or {})) for v in variants for s in seeds]
     data = None
     records = []
@@ -318,9 +321,9 @@ def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, o
 def missing_runs(name: str, profile: str, seeds=None, overrides=None) -> list[str]:
     """'variant (seed s)' for every run of the experiment without a cached result."""
     exp = get_experiment(name)
-    seeds = list(seeds if seeds is not None else exp.default_seeds.get(profile, [0]))
+    seeds = list(seeds if seeds is not None else exp.seeds_at(profile))
     out = []
-    for v in exp.variants:
+    for v in exp.variants_at(profile):
         for s in seeds:
             cfg = make_config(name, v, profile, s, **(overrides or {}))
             if not entry_path(cfg, profile).exists() and find_same_run(cfg, profile) is None:

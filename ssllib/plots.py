@@ -111,3 +111,80 @@ def learning_curves(records, controls=("random_init", "random_init_bn", "raw_pix
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _by_tau(records, key_of):
+    return {r["config"]["options"]["tau"]: r["metrics"][key_of(r)] for r in records
+            if key_of(r) in r["metrics"]}
+
+
+def decorrelation_alignment(records):
+    """Figure 5(c): per temperature, the mean cosine between InfoNCE's r_e (and o_e) and the
+    negative gradient of the de-correlation loss, on each final model (gradients.FIG5C_TAUS)."""
+    from .gradients import FIG5C_TAUS
+
+    series = {}
+    for r in records:
+        for part in ("r_e", "o_e"):
+            have = {t: r["metrics"][f"decor_cos_{part}_tau{t:g}"] for t in FIG5C_TAUS
+                    if f"decor_cos_{part}_tau{t:g}" in r["metrics"]}
+            if have and (part == "r_e" or r["variant"] == "infonce"):
+                series[f"{r['variant'].replace('_', ' ')}: {part}"] = have
+    return against_tau(series, "mean cosine with −∇ decorrelation loss", "Figure 5(c)")
+
+
+def temperature_sweep(records):
+    """Figure 8: accuracy (a) and covariance of z (b) against InfoNCE's temperature."""
+    accuracy = against_tau({"linear probe": _by_tau(records, lambda r: "linear_acc"),
+                            "kNN": _by_tau(records, lambda r: "knn_acc")}, "top-1 (%)", "Figure 8(a): accuracy")
+    covariance = against_tau({"covariance of z": _by_tau(records, lambda r: "covariance_z")},
+                             "Algorithm 5 covariance", "Figure 8(b): covariance")
+    return accuracy, covariance
+
+
+def auc_vs_accuracy(runs):
+    """Li et al.: the label-free spectral AUC against linear accuracy, one point per run
+    (`runs`: the DataFrame of scorecard.trained_runs_frame)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for collapsed, part in runs.groupby("collapsed") if len(runs) else []:
+        ax.scatter(part["spectral AUC"], part["linear (%)"], label="collapsed" if collapsed else "not collapsed")
+    ax.set_xlabel("spectral AUC (no labels)"); ax.set_ylabel("linear probe (%)"); ax.legend(); ax.grid(alpha=0.3)
+    return fig
+
+
+def spectra(records):
+    """Singular values of the runs with the lowest, the median and the highest spectral AUC."""
+    import matplotlib.pyplot as plt
+
+    ordered = sorted(records, key=lambda r: r["metrics"]["spectral_auc"])
+    picks = ({"lowest AUC": ordered[0], "median AUC": ordered[len(ordered) // 2], "highest AUC": ordered[-1]}
+             if ordered else {})
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for label, r in picks.items():
+        s = r["spectrum"]
+        ax.semilogy(range(1, len(s) + 1), [max(x, 1e-12) for x in s],
+                    label=f"{label}: {r['experiment']}/{r['variant']} (AUC {r['metrics']['spectral_auc']:.3f}, "
+                          f"m_r {r['metrics']['m_r']:.2f})")
+    ax.set_xlabel("component"); ax.set_ylabel("singular value"); ax.legend(fontsize=7); ax.grid(alpha=0.3)
+    return fig
+
+
+def sweep_grid(records):
+    """Li et al.'s model-size x dataset-size sweep: AUC and linear accuracy as two heat maps."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    grid = pd.DataFrame([{"width": r["config"]["width"], "images": r["config"]["train_subset"],
+                          "AUC": r["metrics"]["spectral_auc"], "linear": r["metrics"]["linear_acc"]}
+                         for r in records])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key in zip(axes, ("AUC", "linear")):
+        table = grid.pivot_table(index="width", columns="images", values=key)
+        ax.imshow(table.values, cmap="viridis")
+        ax.set_xticks(range(len(table.columns)), table.columns); ax.set_yticks(range(len(table.index)), table.index)
+        ax.set_xlabel("training images"); ax.set_ylabel("encoder width"); ax.set_title(key)
+        for (i, j), val in pd.DataFrame(table.values).stack().items():
+            ax.text(j, i, f"{val:.2f}" if key == "AUC" else f"{val:.1f}", ha="center", va="center", color="w")
+    return fig

@@ -37,6 +37,48 @@ def test_notebooks_execute_at_smoke_profile(tmp_path):
     assert any((Path(os.environ["SSLLIB_RESULTS"]) / "smoke").rglob("*.json"))
 
 
+def cells_of(nb) -> list[tuple]:
+    """What a reader sees of a notebook: each cell's kind, source and tags."""
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+def pair_differences(md: Path, ipynb: Path) -> list[str]:
+    """Where a text notebook and its .ipynb disagree (empty: in sync)."""
+    import jupytext
+    import nbformat
+
+    text, paired = cells_of(jupytext.read(md)), cells_of(nbformat.read(ipynb, as_version=4))
+    out = [f"{md.name} has {len(text)} cells, {ipynb.name} {len(paired)}"] if len(text) != len(paired) else []
+    return out + [f"cell {i}: {a[1][:60]!r} vs {b[1][:60]!r}" for i, (a, b) in enumerate(zip(text, paired)) if a != b]
+
+
+def test_every_chapter_is_a_text_notebook_in_sync_with_its_ipynb():
+    """Issue 17: notebooks/<name>.md is the source a reader edits; the paired .ipynb (what papermill
+    runs) must say the same, cell for cell, and carry no outputs (executed copies go to
+    book/_generated).  `make notebooks` re-syncs a pair."""
+    import nbformat
+
+    texts = sorted((ROOT / "notebooks").glob("*.md"))
+    assert {p.stem for p in texts} == {p.stem for p in NOTEBOOKS}
+    for md in texts:
+        assert pair_differences(md, md.with_suffix(".ipynb")) == [], f"run `make notebooks`: {md.name}"
+        nb = nbformat.read(md.with_suffix(".ipynb"), as_version=4)
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), md.name
+
+
+def test_an_edit_on_one_side_of_a_pair_is_caught(tmp_path):
+    """The sync check above is not vacuous: one changed word in the text notebook is found."""
+    import shutil
+
+    md = ROOT / "notebooks" / "table4_simsiam_components.md"
+    shutil.copy(md, tmp_path / md.name)
+    shutil.copy(md.with_suffix(".ipynb"), tmp_path / md.with_suffix(".ipynb").name)
+    copy = tmp_path / md.name
+    assert pair_differences(copy, copy.with_suffix(".ipynb")) == []
+    copy.write_text(copy.read_text().replace("chapter.paper_table(ch)", "chapter.paper_table(ch)  # edited"))
+    assert len(pair_differences(copy, copy.with_suffix(".ipynb"))) == 1
+
+
 def test_every_experiment_has_its_notebook_in_the_book():
     from ssllib.experiments import EXPERIMENTS
 

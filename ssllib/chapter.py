@@ -1,0 +1,167 @@
+"""The skeleton every chapter notebook shares, one call per section (issue 17).
+
+A chapter (`notebooks/<name>.md`, a MyST text notebook paired with the `.ipynb` that papermill
+runs) is its prose, a `parameters` cell and a handful of these calls:
+
+    ch = chapter.run("table2", profile, dataset=dataset, epochs=epochs, device=device,
+                     seeds=seeds, force=force, allow_train=allow_train)   # train or load
+    chapter.paper_table(ch)          # the paper's numbers beside ours
+    chapter.curves(ch, keys)         # the figure: metrics over training
+    chapter.verdicts(ch)             # computed claims; every variant's final metrics glued
+    chapter.long_length(ch)          # the accuracy claims at the long length (issue 16)
+    chapter.provenance(ch)           # where every number on the page came from
+
+Numbers reach the prose only through myst-nb's `glue` (names `<experiment>_<variant>_<metric>`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import experiments, plots, report
+from .paper import REPORTED
+from .results import read_curve
+from .verdicts import claims_for
+
+# the metrics glued for every variant, as "{value:.3f}" or "(not run)"
+GLUED = ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
+         "a8_predicted_coef", "eta_p", "eta_z", "covariance_z")
+LONG = {"cpu": "cpu_long"}  # the long length of a profile (issue 16); others are their own
+
+
+@dataclass
+class Chapter:
+    """One experiment's records at one profile, and how they were asked for."""
+    name: str
+    profile: str
+    records: list
+    allow_train: bool = False
+    device: str = "auto"
+    missing: list = field(default_factory=list)
+
+    @property
+    def by_variant(self) -> dict:
+        return report.by_variant(self.records)
+
+
+def glue(name: str, text: str) -> None:
+    """myst-nb's glue where it is installed (the book); a no-op elsewhere (a bare GPU machine)."""
+    try:
+        from myst_nb import glue as nb_glue
+    except ImportError:
+        return
+    nb_glue(name, text, display=False)
+
+
+def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, device="auto", seeds=None,
+        force=False, allow_train=True) -> Chapter:
+    """Train (or load from the cache) every run of experiment `name` and say what was run."""
+    overrides = {"dataset": dataset} | ({"epochs": float(epochs)} if epochs is not None else {})
+    records = experiments.run_experiment(name, profile, seeds=seeds, overrides=overrides, force=force,
+                                         allow_train=allow_train, device=device, progress=False,
+                                         allow_missing=not allow_train)
+    missing = experiments.missing_runs(name, profile, seeds, overrides)
+    if missing:
+        print(f"Not run yet at profile {profile} (left out below): {', '.join(missing)}")
+    if records:
+        trained = max(records, key=lambda r: r["train"]["steps"])
+        cfg = trained["config"]
+        print(f"{len(records)} runs, profile {profile}: ResNet-18 width {cfg['width']}, batch "
+              f"{cfg['batch_size']}, up to {trained['train']['steps']} steps, "
+              f"{trained['provenance']['data_source']}")
+    return Chapter(name, profile, records, allow_train, device, missing)
+
+
+def paper_table(ch: Chapter):
+    """The paper's numbers (ssllib.paper) beside ours, one row per variant, mean ± std over seeds."""
+    rows = report.summary_rows(ch.records, REPORTED.get(ch.name, {}))
+    return report.frame(rows, "method").drop(columns="variant", errors="ignore")
+
+
+def curves(ch: Chapter, keys=("z_std_sqrt_d", "m_o", "m_r")):
+    return plots.curves(ch.records, keys=keys)
+
+
+def verdicts_of(ch: Chapter) -> list[dict]:
+    return claims_for(ch.name, ch.records)
+
+
+def glue_metrics(ch: Chapter, prefix: str | None = None) -> None:
+    """Glue each variant's final metrics (mean over seeds) as `<prefix>_<variant>_<metric>`."""
+    prefix = prefix or ch.name
+    by = ch.by_variant
+    for v in experiments.get_experiment(ch.name).variants:
+        for key in GLUED:
+            have = [r["metrics"][key] for r in by.get(v, []) if key in r["metrics"]]
+            glue(f"{prefix}_{v}_{key}", f"{report.mean_std(have)[0]:.3f}" if have else "(not run)")
+
+
+def verdicts(ch: Chapter):
+    """The computed verdict of every claim of this chapter (ssllib.verdicts), reasons in full."""
+    import pandas as pd
+
+    glue_metrics(ch)
+    pd.set_option("display.max_colwidth", None)
+    return report.frame(verdicts_of(ch), "claim")
+
+
+def provenance(ch: Chapter):
+    return report.frame(report.provenance_rows(ch.records), "variant")
+
+
+def lowest_m_r(ch: Chapter, variants):
+    """Where each variant's m_r of z was lowest over training (the early dip, issue 15); glued as
+    `<experiment>_dip_<variant>`."""
+    rows = []
+    for v in variants:
+        for r in ch.by_variant.get(v, [])[:1]:
+            low = min(read_curve(r), key=lambda row: row["m_r"])
+            rows.append({"variant": v, "warm-up steps": r["train"]["warmup_steps"],
+                         "lowest m_r": round(low["m_r"], 3), "at step": int(low["step"]),
+                         "final m_r": round(r["metrics"]["m_r"], 3)})
+            glue(f"{ch.name}_dip_{v}", f"{low['m_r']:.3f} at step {int(low['step'])}")
+        if v not in {row["variant"] for row in rows}:
+            glue(f"{ch.name}_dip_{v}", "(not run)")
+    return report.frame(rows, "variant")
+
+
+def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
+    """The accuracy claims at the long length (issue 16): this experiment's long-length runs
+    (`long_variants`), their learning curves, the paper-vs-ours table and the verdicts.  Trains
+    only when the chapter itself runs at the long length and may train; otherwise shows what is
+    cached and names what is not.  Glues `<experiment>_long_<variant>_<metric>`."""
+    import pandas as pd
+    from IPython.display import display
+
+    pd.set_option("display.max_colwidth", None)
+    profile = LONG.get(ch.profile, ch.profile)
+    trains = ch.allow_train and profile == ch.profile
+    records = experiments.run_experiment(ch.name, profile, allow_train=trains, progress=False,
+                                         allow_missing=True, device=ch.device)
+    extra = []
+    if curve_experiment:
+        extra = experiments.run_experiment(curve_experiment, profile, allow_train=trains, progress=False,
+                                           allow_missing=True, variants=["simsiam"], device=ch.device)
+    long_ch = Chapter(ch.name, profile, records, trains, ch.device)
+    not_yet = experiments.missing_runs(ch.name, profile) + (
+        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile)
+         if m.startswith("simsiam ")] if curve_experiment else [])
+    if not_yet:
+        print(f"Not run yet at {profile} (left out below): {', '.join(not_yet)}")
+    glue_metrics(long_ch, prefix=f"{ch.name}_long")
+    for v in experiments.get_experiment(ch.name).variants:
+        have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
+        glue(f"{ch.name}_long_{v}_knn_acc", f"{report.mean_std(have)[0]:.1f}" if have else "(not run)")
+    claims = verdicts_of(long_ch)
+    learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours']}: {c['verdict']}"
+              for c in claims if c["claim"].startswith("SimSiam learns features")}
+    for k in ("knn", "linear"):
+        glue(f"{ch.name}_long_{k}", learns.get(k, "(not run at this length)"))
+    if any(r.get("learning_curve") for r in records + extra):
+        import matplotlib.pyplot as plt
+
+        fig = plots.learning_curves(records + extra)
+        display(fig)
+        plt.close(fig)
+    display(paper_table(long_ch))
+    display(report.frame(claims, "claim").drop(columns=["runs"], errors="ignore"))
+    return long_ch

@@ -1,0 +1,111 @@
+"""Book-wide views over every experiment's cached results: the scorecard of claims (rule 8 of
+the verdict rules), what each run cost, the benchmarks, and the runs Li et al.'s metric is tested
+on.  Used by `notebooks/scorecard.md` and `notebooks/collapse_metric.md`."""
+from __future__ import annotations
+
+import json
+
+from . import experiments, report, verdicts
+from .experiment_spec import LONG_PROFILES
+from .results import CacheError, results_root
+
+
+def lengths_of(profile: str) -> list[str]:
+    """The short runs of `profile` and, for `cpu`, the accuracy chapters' long length."""
+    return [profile] + (list(LONG_PROFILES) if profile == "cpu" else [])
+
+
+def gather(profile: str = "cpu", allow_train: bool = False):
+    """Every claim of every experiment at `profile` (and its long length), with the length it was
+    judged at; the runs not cached; and the records of `profile` itself.
+    Returns (claim rows, missing rows, records)."""
+    rows, missing, everything = [], [], []
+    for length in lengths_of(profile):
+        for name, exp in experiments.EXPERIMENTS.items():
+            if length != profile and not exp.long_variants:
+                continue  # only the accuracy chapters are run at the long length
+            trains = allow_train and length == profile
+            try:
+                records = experiments.run_experiment(name, length, allow_train=trains, progress=False,
+                                                     allow_missing=not trains)
+            except CacheError as e:
+                missing.append({"experiment": name, "length": length, "not run": str(e)})
+                continue
+            gaps = experiments.missing_runs(name, length)
+            if gaps:
+                missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
+            rows += [dict(c, length=length) for c in verdicts.claims_for(name, records)]
+            everything += records if length == profile else []
+    rows += [dict(c, length=profile) for c in (report.forecast_claim(everything),
+                                               report.forecast_claim(everything, healthy_only=True))]
+    return rows, missing, everything
+
+
+def counts(rows):
+    import pandas as pd
+
+    return pd.DataFrame(report.verdict_counts(rows)).set_index(["length", "kind"])
+
+
+def card(rows):
+    """Every claim, indexed by length, paper item and claim."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_rows", None)  # every claim, never "..." rows
+    frame = pd.DataFrame(rows)
+    return frame.drop(columns=["runs"]).set_index(["length", "item", "claim"]) if len(frame) else frame
+
+
+def costs(records):
+    """One row per trained run (a run shared by two chapters once): device, time, throughput and
+    the fast-path features it used (ssllib.train.fast_features)."""
+    import pandas as pd
+
+    runs = [r for r in records if r["train"]["steps"] > 0 and "reused_from" not in r]
+    cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["seed"],
+                          "device": r["provenance"]["device"], "steps": r["train"]["steps"],
+                          "train min": round(r["provenance"]["train_seconds"] / 60, 1),
+                          "images/s": round(r["provenance"]["images_per_s"] or 0),
+                          "fast path": ", ".join(k for k, on in r["train"].get("fast", {}).items() if on) or "off"}
+                         for r in runs])
+    hours = cost["train min"].sum() / 60 if len(cost) else 0
+    print(f"{len(runs)} trained runs, {hours:.1f} hours of training in all")
+    return cost.set_index("run") if len(cost) else cost
+
+
+def benchmarks():
+    """The JSON of every benchmark under results/benchmarks/, one column per device."""
+    import pandas as pd
+
+    bench = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))]
+    return pd.DataFrame(bench).set_index("device").T if bench else "no benchmark results committed"
+
+
+def trained_runs(profile: str):
+    """Every trained run of every chapter at `profile` except the sweep (Li et al.'s forecast is
+    tested on them) and their one-row-per-run frame."""
+    import pandas as pd
+
+    records = []
+    for name in experiments.EXPERIMENTS:
+        if name == "collapse_sweep":
+            continue
+        try:
+            records += experiments.run_experiment(name, profile, allow_train=False, progress=False,
+                                                  allow_missing=True)
+        except CacheError as e:
+            print(f"{name}: {e}")
+    trained = [r for r in records if r["train"]["steps"] > 0]
+    frame = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
+                           "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],
+                           "m_r": r["metrics"]["m_r"], "collapsed": r["metrics"]["collapsed"]} for r in trained])
+    return trained, frame
+
+
+def not_run(missing):
+    """The runs the scorecard could not read, per experiment and length (or a line saying none)."""
+    if not missing:
+        print("every experiment has cached results at this profile")
+        return None
+    return report.frame(missing, "experiment")
