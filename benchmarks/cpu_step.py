@@ -13,7 +13,6 @@ a run beside other work measures the other work too.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,8 @@ from gpu_epoch import step_flops  # noqa: E402
 from input_pipeline import write_json  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
-from ssllib.train import Trainer, cpu_model, cpu_native_bf16, device_name, load_average  # noqa: E402
+from ssllib.hardware import cpu_model, cpu_native_bf16, device_name, load_average  # noqa: E402
+from ssllib.train import Trainer  # noqa: E402
 
 
 def seconds_per_step(trainer: Trainer, steps: int) -> float:

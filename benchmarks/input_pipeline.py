@@ -29,7 +29,7 @@ from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
 from ssllib.loss_registry import build_loss  # noqa: E402
 from ssllib.models import build_model  # noqa: E402
-from ssllib.train import device_name, pick_device  # noqa: E402
+from ssllib.hardware import device_name, pick_device  # noqa: E402
 
 BATCH = 256
 

@@ -13,7 +13,6 @@ import copy
 import dataclasses
 import itertools
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +25,11 @@ from .augment import simsiam_augment
 from .config import config_hash
 from .data import atomic_torch_save, balanced_subset
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
-from .gradients import decorrelation_alignment
 from .evaluate import evaluate_backbone
+from .gradients import decorrelation_alignment
+from .hardware import device_name, fast_features, load_average, pick_device
 from .loss_registry import build_loss
 from .models import BiasOnly, build_model, last_bias
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def schedule(cfg, n_train: int) -> tuple[int, int, int]:
@@ -63,32 +57,6 @@ class TrainResult:
 
 class TrainingDiverged(RuntimeError):
     """The loss became inf/nan: the run stops with this one-line error instead of a result."""
-
-
-def cpu_capabilities() -> dict | None:
-    """torch's mapping of the CPU's features and name (torch >= 2.10), or None on older torch."""
-    caps = getattr(torch.cpu, "get_capabilities", None)
-    return dict(caps()) if caps is not None else None
-
-
-def cpu_native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AVX512_BF16 or AMX-BF16), as torch reports it."""
-    c = cpu_capabilities()
-    if c is not None:
-        return bool(c.get("avx512_bf16") or c.get("amx_bf16"))
-    return any(getattr(torch.cpu, name, lambda: False)()  # torch 2.3-2.9
-               for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
-
-
-def fast_features(mode: str, device: torch.device) -> dict:
-    """What `cfg.fast` turns on for this device.  "auto" is bf16 autocast + channels_last where the
-    hardware computes bf16 natively (a recent GPU, or a CPU with AVX512_BF16 / AMX: ~2.2x faster
-    there, benchmarks/cpu_step.py) and plain fp32 elsewhere; "bf16" forces it, "off" never."""
-    cuda = device.type == "cuda"
-    native = torch.cuda.is_bf16_supported() if cuda else device.type == "cpu" and cpu_native_bf16()
-    bf16 = mode == "bf16" or (mode in ("auto", "compile") and native)
-    return {"channels_last": bf16, "bf16_autocast": bf16, "fused_sgd": cuda and mode != "off",
-            "compile": mode == "compile"}
 
 
 def make_sgd(groups: list[dict], fused: bool, **kw) -> torch.optim.SGD:
@@ -393,31 +361,3 @@ class Trainer:
                     monitor_seconds=self.eval_seconds,  # the learning curve's evaluations in this process
                     load_average=[x for x in loads + [load_average()] if x is not None])
         return TrainResult(metrics, self.curve, spectrum, info, self.evals)
-
-
-def cpu_model() -> str:
-    """The CPU's model name (torch's view where it has one, else /proc/cpuinfo, else platform)."""
-    name = (cpu_capabilities() or {}).get("cpu_name")
-    if not name:
-        try:
-            with open("/proc/cpuinfo") as f:
-                name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
-        except OSError:
-            name = None
-    import platform
-    return name or platform.processor() or platform.machine()
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    bf16 = "native bf16" if cpu_native_bf16() else "no native bf16"
-    return f"cpu ({cpu_model()}, {bf16}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
-
-
-def load_average() -> float | None:
-    """The machine's 1-minute load average (how many runnable processes shared the cores)."""
-    try:
-        return round(os.getloadavg()[0], 2)
-    except (OSError, AttributeError):
-        return None

@@ -128,7 +128,7 @@ def test_fast_path_computes_the_fp32_step_up_to_bf16_rounding(tiny):
 
 
 def test_auto_uses_bf16_exactly_where_the_hardware_has_it():
-    from ssllib.train import cpu_native_bf16, fast_features
+    from ssllib.hardware import cpu_native_bf16, fast_features
 
     cpu = torch.device("cpu")
     assert fast_features("auto", cpu)["bf16_autocast"] == cpu_native_bf16()
