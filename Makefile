@@ -5,7 +5,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-kernels book clean-book notebooks
+.PHONY: test test-kernels book check-book clean-book notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test-kernels: $(STAMP)
 
 book: $(STAMP)
 	$(PY) book/build.py --profile cpu
+
+# the built book in headless Chromium, as a reader sees it (issue 18): book/check_site.py
+check-book: $(STAMP)
+	$(PY) book/check_site.py _build/html --screenshots _build/screenshots
 
 clean-book:
 	rm -rf _build book/_generated

@@ -20,20 +20,64 @@ NOTEBOOKS = ROOT / "notebooks"
 GENERATED = ROOT / "book" / "_generated"
 
 
-def execute(profile: str, allow_train: bool, only=None) -> None:
+def execute(profile: str, allow_train: bool, only=None) -> list[dict]:
+    """Run every notebook; returns one status row each (when, how long)."""
+    import datetime as dt
+
     import papermill as pm
 
     GENERATED.mkdir(parents=True, exist_ok=True)
+    status = []
     # the scorecard reads every experiment's results: it runs last
     for nb in sorted(NOTEBOOKS.glob("*.ipynb"), key=lambda p: (p.stem == "scorecard", p.stem)):
         if only and nb.stem not in only:
             continue
-        t0 = time.time()
+        t0, started = time.time(), dt.datetime.now(dt.timezone.utc)
         pm.execute_notebook(str(nb), str(GENERATED / nb.name), cwd=str(NOTEBOOKS),
                             parameters={"profile": profile, "allow_train": allow_train},
                             kernel_name="python3", progress_bar=False)
         hide_injected_parameters(GENERATED / nb.name)
+        status.append({"notebook": nb.stem, "executed": started.strftime("%Y-%m-%d %H:%M UTC"),
+                       "seconds": round(time.time() - t0, 1)})
         print(f"executed {nb.name} ({time.time() - t0:.0f} s)")
+    return status
+
+
+def write_status(status: list[dict], profile: str) -> None:
+    """The run-status page (issue 18): each notebook, when it was executed and for how long, and
+    the cached runs its chapter reads: how many, at which lengths, on which hardware, trained when
+    and at which commits."""
+    from ssllib import experiments
+    from ssllib.scorecard import lengths_of
+
+    lines = ["# Run status", "",
+             f"Written by `book/build.py` when this book was built (profile `{profile}`). Each chapter "
+             "reads cached results only (`allow_train=False`); the runs column counts the records it read "
+             "at each length, and the last columns say on what and when they were trained.", "",
+             "| notebook | executed | seconds | runs read | hardware | trained (UTC) | commits |",
+             "|---|---|---|---|---|---|---|"]
+    for row in status:
+        records = []
+        for name, exp in experiments.EXPERIMENTS.items():
+            if Path(exp.notebook).stem != row["notebook"]:
+                continue
+            for length in lengths_of(profile):
+                if length != profile and not exp.long_variants:
+                    continue
+                records += experiments.run_experiment(name, length, allow_train=False, progress=False,
+                                                      allow_missing=True)
+        counts = {}
+        for r in records:
+            counts[r["profile"]] = counts.get(r["profile"], 0) + 1
+        devices = sorted({r["provenance"]["device"].split(",")[0] + (")" if "(" in r["provenance"]["device"] else "")
+                          for r in records})
+        ended = sorted(r["provenance"]["ended"][:16].replace("T", " ") for r in records)
+        shas = sorted({r["provenance"]["git_sha"][:8] for r in records})
+        lines.append(" | ".join(["", row["notebook"], row["executed"], str(row["seconds"]),
+                                 ", ".join(f"{n} at {p}" for p, n in counts.items()) or "all (scorecard)",
+                                 "; ".join(devices) or "–", f"{ended[0]} – {ended[-1]}" if ended else "–",
+                                 ", ".join(shas) or "–", ""]).strip())
+    (GENERATED / "status.md").write_text("\n".join(lines) + "\n")
 
 
 def hide_injected_parameters(path: Path) -> None:
@@ -56,11 +100,13 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="notebook stem; repeatable")
     ap.add_argument("--no-html", action="store_true", help="execute only")
     args = ap.parse_args()
-    execute(args.profile, args.allow_train, args.only)
+    status = execute(args.profile, args.allow_train, args.only)
+    write_status(status, args.profile)
     if args.no_html:
         return 0
     jb = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.call([str(jb), "build", str(ROOT), "--keep-going"])
+    # -W: a Sphinx warning (an unresolved glue value or reference, a missing page) fails the build
+    return subprocess.call([str(jb), "build", str(ROOT), "-W", "--keep-going"])
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@ the verdict rules), what each run cost, the benchmarks, and the runs Li et al.'s
 on.  Used by `notebooks/scorecard.md` and `notebooks/collapse_metric.md`."""
 from __future__ import annotations
 
+import html
 import json
+from pathlib import Path
 
 from . import experiments, report, verdicts
+from .ablations import ABLATIONS
 from .experiment_spec import LONG_PROFILES
 from .results import CacheError, results_root
 
@@ -19,6 +22,10 @@ def gather(profile: str = "cpu", allow_train: bool = False):
     """Every claim of every experiment at `profile` (and its long length), with the length it was
     judged at; the runs not cached; and the records of `profile` itself.
     Returns (claim rows, missing rows, records)."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)  # every table of the page in full
+    pd.set_option("display.max_rows", None)
     rows, missing, everything = [], [], []
     for length in lengths_of(profile):
         for name, exp in experiments.EXPERIMENTS.items():
@@ -34,9 +41,9 @@ def gather(profile: str = "cpu", allow_train: bool = False):
             gaps = experiments.missing_runs(name, length)
             if gaps:
                 missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
-            rows += [dict(c, length=length) for c in verdicts.claims_for(name, records)]
+            rows += [dict(c, length=length, experiment=name) for c in verdicts.claims_for(name, records)]
             everything += records if length == profile else []
-    rows += [dict(c, length=profile) for c in (report.forecast_claim(everything),
+    rows += [dict(c, length=profile, experiment="collapse_sweep") for c in (report.forecast_claim(everything),
                                                report.forecast_claim(everything, healthy_only=True))]
     return rows, missing, everything
 
@@ -45,6 +52,58 @@ def counts(rows):
     import pandas as pd
 
     return pd.DataFrame(report.verdict_counts(rows)).set_index(["length", "kind"])
+
+
+# where a claim comes from, in the book's order: the paper and its section, by experiment
+SECTIONS = {**{name: ("Zhang et al. (2022)", "Section 2: SimSiam's explanation revisited")
+               for name in ("table1", "table2", "table2_curve", "fig3")},
+            **{name: ("Zhang et al. (2022)", "Section 3: the vector decomposition")
+               for name in ("fig4", "table3", "table4", "fig5_6", "fig5b", "fig8")},
+            **{name: ("Zhang et al. (2022)", "Section 4: BN and simpler predictors") for name in ("bn_placement", "table5")},
+            **{name: ("Chen & He (2021)", "ablations") for name in ABLATIONS},
+            "collapse_sweep": ("Li et al. (2022)", "a label-free collapse metric")}
+VERDICT_ANCHOR = "verdicts-computed-from-the-cached-results"
+SORT_SCRIPT = """<script>
+document.querySelectorAll('table.scorecard th').forEach((th, col) => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0];
+  const up = th.dataset.order !== 'up'; th.dataset.order = up ? 'up' : 'down';
+  Array.from(body.rows).sort((a, b) => a.cells[col].innerText.localeCompare(b.cells[col].innerText,
+      undefined, {numeric: true}) * (up ? 1 : -1)).forEach(r => body.appendChild(r));
+}));
+</script>"""
+
+
+def chapter_link(experiment: str) -> str:
+    """The chapter page (and its verdict table) of an experiment, relative to another chapter."""
+    stem = Path(experiments.get_experiment(experiment).notebook).stem
+    anchor = "" if experiment == "collapse_sweep" else f"#{VERDICT_ANCHOR}"
+    return f"{stem}.html{anchor}"
+
+
+def card_html(rows) -> str:
+    """Every claim as one HTML table, grouped by paper and section in the book's order, each
+    linking to its chapter's verdict table; a click on a column header sorts by it (a few lines
+    of script, no library, nothing loaded from elsewhere)."""
+    order = {name: i for i, name in enumerate(SECTIONS)}
+    head = ("paper", "section", "item", "claim", "length", "paper's value", "ours", "verdict", "reason")
+    out = ['<table class="scorecard dataframe"><thead><tr>'
+           + "".join(f'<th title="click to sort">{h}</th>' for h in head) + "</tr></thead><tbody>"]
+    for r in sorted(rows, key=lambda r: (order.get(r["experiment"], 99), r["length"])):
+        paper, section = SECTIONS.get(r["experiment"], ("", ""))
+        item = f'<a href="{chapter_link(r["experiment"])}">{html.escape(r["item"])}</a>'
+        cells = [html.escape(paper), html.escape(section), item] + [
+            html.escape(str(r.get(k, ""))) for k in ("claim", "length", "paper", "ours", "verdict", "reason")]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return "".join(out) + "</tbody></table>" + SORT_SCRIPT
+
+
+def verdict_totals(rows):
+    """How many claims got each verdict, per paper and length (all claims, restatements included)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{"paper": SECTIONS.get(r["experiment"], ("?",))[0], "length": r["length"],
+                           "verdict": r["verdict"]} for r in rows])
+    return pd.crosstab([frame["paper"], frame["length"]], frame["verdict"], margins=True, margins_name="all")
 
 
 def card(rows):
@@ -87,6 +146,7 @@ def trained_runs(profile: str):
     tested on them) and their one-row-per-run frame."""
     import pandas as pd
 
+    pd.set_option("display.max_rows", None)  # every run, never "..." rows
     records = []
     for name in experiments.EXPERIMENTS:
         if name == "collapse_sweep":
