@@ -35,8 +35,10 @@ def main(argv=None) -> int:
     for p in (show, run):
         p.add_argument("experiment")
         p.add_argument("--profile", default="cpu")
-        p.add_argument("--variant", action="append", help="repeatable; default: all")
-        p.add_argument("--seed", type=int, action="append", help="repeatable; default: 0")
+        p.add_argument("--variant", action="append",
+                       help="repeatable; default: all (at a long length: the experiment's long_variants)")
+        p.add_argument("--seed", type=int, action="append",
+                       help="repeatable; default: the experiment's seeds at the profile (0; 0 and 1 at cpu_long)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override")
     run.add_argument("--force", action="store_true", help="retrain even if cached")
     run.add_argument("--device", default="auto")
@@ -53,8 +55,8 @@ def main(argv=None) -> int:
         if args.profile not in PROFILES:
             raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
         overrides = parse_sets(args.set)
-        variants = args.variant or list(EXPERIMENTS[args.experiment].variants)
-        seeds = args.seed or [0]
+        variants = args.variant or EXPERIMENTS[args.experiment].variants_at(args.profile)
+        seeds = args.seed or EXPERIMENTS[args.experiment].seeds_at(args.profile)
         if args.cmd == "show":
             for v in variants:
                 for s in seeds:
@@ -63,9 +65,13 @@ def main(argv=None) -> int:
                     if not path.exists():
                         print(f"{v} seed {s}: not cached ({path})")
                         continue
-                    r = read_entry(path)
-                    m = {k: r["metrics"][k] for k in ("linear_acc", "knn_acc", "z_std_sqrt_d", "m_o",
-                                                       "m_r", "collapsed")}
+                    try:
+                        r = read_entry(path)
+                    except CacheError as e:  # one line per damaged entry; the others still shown
+                        print(f"{v} seed {s}: damaged, `run` will recompute it ({e})")
+                        continue
+                    m = {k: r["metrics"].get(k) for k in ("linear_acc", "knn_acc", "z_std_sqrt_d", "m_o",
+                                                           "m_r", "collapsed")}
                     print(f"{v} seed {s}: {json.dumps(m)}  [{path.name}]")
             return 0
         for cfg_variant in variants:  # validate everything before the first long run

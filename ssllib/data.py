@@ -14,12 +14,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .integrity import DIGEST_KEY, check_sealed, sealed
 
 ARCHIVE = "cifar10-jpeg.tar.xz"
 ARCHIVE_SHA256 = "d7e5cf3d40e6038bc96c4efbb6f4611aaa7a8584d3140fb954bab4d5aebcba32"
@@ -163,15 +166,19 @@ def load_offline_cifar10(data_dir: Path) -> Dataset:
         raise DataError(f"{archive}: sha256 {digest} does not match the expected {ARCHIVE_SHA256}")
     cached = cache_dir() / f"cifar10-jpeg-{digest[:12]}.pt"
     if cached.is_file():
-        try:
-            t = torch.load(cached, weights_only=True)
-        except Exception:  # a damaged cache file is rebuilt, never trusted
-            t = None
-        if t is not None and set(t) == {"train_x", "train_y", "test_x", "test_y"}:
+        try:  # a damaged, edited or partial cache is reported and rebuilt, never trusted
+            t = check_sealed(torch.load(cached, weights_only=True), "decoded data cache")
+            t.pop(DIGEST_KEY)
+            if set(t) != {"train_x", "train_y", "test_x", "test_y"} or len(t["train_y"]) != 50000 \
+                    or len(t["test_y"]) != 10000 or len(t["train_x"]) != 50000 or len(t["test_x"]) != 10000:
+                raise ValueError("it does not hold the 50,000 + 10,000 images of the archive")
             return Dataset(**t, num_classes=10, sha256=digest,
                            source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
+        except Exception as e:  # noqa: BLE001
+            reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            print(f"decoded data cache {cached} not used ({reason}); decoding {ARCHIVE} again", file=sys.stderr)
     t = _decode_archive(archive)
-    atomic_torch_save(t, cached)
+    atomic_torch_save(sealed(t), cached)
     return Dataset(**t, num_classes=10, sha256=digest,
                    source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
 

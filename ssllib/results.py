@@ -4,8 +4,9 @@
     results/<profile>/<experiment>/<config-hash>.curve.csv   metrics over training steps
 
 Both files are written to a temporary name and renamed, curve first, so the JSON's presence means
-the entry is complete.  Reading checks the record's keys, that its config hashes to its file
-name, and the curve's sha256: a corrupted or partial entry is reported and recomputed, never used.
+the entry is complete.  Reading checks the record's shape (keys, types, finite metrics), its own
+sha256 (`record_sha256`, over the whole record), that its config hashes to its file name, and the
+curve's sha256: a damaged, edited or partial entry is reported in one line and recomputed, never used.
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from pathlib import Path
 from . import __version__
 from .config import Config, config_hash
 from .data import REPO_ROOT, cache_dir, fsync_and_replace
+from .integrity import RECORD_KEY, record_digest, schema_faults
 
-REQUIRED = ("experiment", "profile", "config", "metrics", "provenance")
+REQUIRED = ("experiment", "profile", "config", "metrics", "provenance", "train")
 REQUIRED_METRICS = ("linear_acc", "knn_acc", "z_std", "m_o", "m_r", "collapsed")
 
 
@@ -68,8 +70,10 @@ def write_entry(path: Path, record: dict, curve: list[dict] | str) -> dict:
     text = curve if isinstance(curve, str) else curve_to_csv(curve)
     curve_path = path.with_suffix(".curve.csv")
     _atomic_write(curve_path, text)
+    record = {k: v for k, v in record.items() if k != RECORD_KEY}
     record = dict(record, curve_file=curve_path.name,
                   curve_sha256=hashlib.sha256(text.encode()).hexdigest())
+    record[RECORD_KEY] = record_digest(record)
     _atomic_write(path, json.dumps(record, indent=1, sort_keys=False) + "\n")
     return record
 
@@ -78,7 +82,7 @@ def rewrite_entry(record: dict, source: Path, dest: Path | None = None) -> dict:
     """Write a changed `record` (read from `source`) with the curve that stands beside `source`,
     at `dest` (default: `source`)."""
     curve = source.with_name(record["curve_file"]).read_text()
-    fresh = {k: v for k, v in record.items() if k not in ("curve_file", "curve_sha256")}
+    fresh = {k: v for k, v in record.items() if k not in ("curve_file", "curve_sha256", RECORD_KEY)}
     return write_entry(dest or source, fresh, curve)
 
 
@@ -88,10 +92,13 @@ def read_entry(path: Path) -> dict:
         record = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise CacheError(f"{path}: unreadable ({e})") from None
-    missing = [k for k in REQUIRED if k not in record] + \
-              [f"metrics.{k}" for k in REQUIRED_METRICS if k not in record.get("metrics", {})]
-    if missing:
-        raise CacheError(f"{path}: missing {', '.join(missing)}")
+    faults = schema_faults(record, REQUIRED, REQUIRED_METRICS)
+    if faults:
+        raise CacheError(f"{path}: {'; '.join(faults)}")
+    if RECORD_KEY not in record:
+        raise CacheError(f"{path}: no record checksum ({RECORD_KEY}); written by an older ssllib or damaged")
+    if record[RECORD_KEY] != record_digest(record):
+        raise CacheError(f"{path}: its contents do not match its checksum (damaged or edited)")
     try:
         h = config_hash(Config(**record["config"]))
     except TypeError as e:

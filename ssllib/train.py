@@ -28,6 +28,7 @@ from .decomposition import bias_centre_metrics, centre_products, decomposition_m
 from .evaluate import evaluate_backbone
 from .gradients import decorrelation_alignment
 from .hardware import device_name, fast_features, load_average, pick_device
+from .integrity import check_sealed, sealed
 from .loss_registry import build_loss
 from .models import BiasOnly, build_model, last_bias
 
@@ -134,18 +135,19 @@ class Trainer:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_torch_save(self.state(), path)
+        atomic_torch_save(sealed(self.state()), path)
 
     def load(self, path: Path) -> bool:
         """Resume from `path` if it holds a checkpoint of this very config.  The file is loaded
         with weights_only=True (tensors, numbers, strings, lists and dicts: a pickled object in a
-        shared cache folder cannot run code); one that cannot be read, is of another config or does
-        not fit this model is reported in one line and the run starts over from step 0."""
+        shared cache folder cannot run code) and its checksum verified (ssllib.integrity); one that
+        cannot be read, does not match its checksum, is of another config or does not fit this
+        model is reported in one line and the run starts over from step 0."""
         if not path.is_file():
             return False
         try:
-            s = torch.load(path, map_location=self.device, weights_only=True)
-            if not isinstance(s, dict) or s.get("config_hash") != config_hash(self.cfg):
+            s = check_sealed(torch.load(path, map_location=self.device, weights_only=True), "checkpoint")
+            if s.get("config_hash") != config_hash(self.cfg):
                 raise ValueError("it is not a checkpoint of this config")
             self._restore(s)
         except Exception as e:  # noqa: BLE001  (any damage: report, and train from scratch)

@@ -41,8 +41,19 @@ def test_logging_cadence_is_not_part_of_the_key(tiny):
     assert config_hash(tiny.replace(log_every=7, ckpt_every=9)) == config_hash(tiny)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "curve", "config", "metrics"])
+DAMAGE = {  # what is done to a valid record -> what the one-line error must say
+    "truncate": "unreadable", "curve": "does not match its checksum", "config": "checksum",
+    "metrics": "missing metrics.m_r", "nan metric": "metrics.m_r is nan, not a finite number",
+    "edited metric": "contents do not match its checksum", "string metric": "metrics.linear_acc is 'high'",
+    "null": "the record is a NoneType", "list": "the record is a list", "metrics not a dict": "metrics is a list",
+    "no train": "missing train", "no checksum": "no record checksum", "flipped bit": "contents do not match its checksum",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
+    """Issue 19: truncated, edited (a NaN, 99, a string), reshaped (null, [], metrics not an object),
+    keys missing, checksum missing or bits flipped: each is named in one line, never read as valid."""
     first = run(tiny)
     path = entry_path(tiny, "smoke")
     if damage == "truncate":
@@ -50,15 +61,34 @@ def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
     elif damage == "curve":
         curve = path.with_name(first["curve_file"])
         curve.write_text(curve.read_text() + "1,2,3\n")
+    elif damage == "flipped bit":  # one bit of one digit of the record
+        text = path.read_text()
+        i = text.index('"m_o": 0.') + 9
+        assert text[i].isdigit()
+        path.write_text(text[:i] + chr(ord(text[i]) ^ 1) + text[i + 1:])
     else:
         rec = json.loads(path.read_text())
         if damage == "config":
             rec["config"]["width"] = 99
-        else:
+        elif damage == "metrics":
             del rec["metrics"]["m_r"]
+        elif damage == "nan metric":
+            rec["metrics"]["m_r"] = float("nan")
+        elif damage == "edited metric":
+            rec["metrics"]["linear_acc"] = 99.0
+        elif damage == "string metric":
+            rec["metrics"]["linear_acc"] = "high"
+        elif damage == "metrics not a dict":
+            rec["metrics"] = [1, 2]
+        elif damage == "no train":
+            del rec["train"]
+        elif damage == "no checksum":
+            del rec["record_sha256"]
+        rec = {"null": None, "list": []}.get(damage, rec)
         path.write_text(json.dumps(rec))
-    with pytest.raises(CacheError):
+    with pytest.raises(CacheError, match=DAMAGE[damage]) as err:
         read_entry(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
     again = run(tiny)
     assert "cache entry rejected" in capsys.readouterr().out
     assert read_entry(path) == again

@@ -42,6 +42,22 @@ def test_run_then_show_from_cache(capsys):
     assert '"m_r"' in capsys.readouterr().out
 
 
+def test_show_names_a_damaged_entry_in_one_line_and_goes_on(capsys):
+    """Issue 19: a damaged record in the cache is one line of `show`, not a traceback."""
+    from ssllib.experiments import make_config
+    from ssllib.results import entry_path
+
+    args = ["table2", "--profile", "smoke", "--set", "dataset=synthetic"]
+    assert main(["run", *args, "--variant", "naive_siamese", "--variant", "simsiam", "--no-progress"]) == 0
+    path = entry_path(make_config("table2", "naive_siamese", "smoke", 0, dataset="synthetic"), "smoke")
+    path.write_text("null")
+    capsys.readouterr()
+    assert main(["show", *args, "--variant", "naive_siamese", "--variant", "simsiam"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("naive_siamese seed 0: damaged") and "the record is a NoneType" in out[0]
+    assert out[1].startswith("simsiam seed 0: {")
+
+
 def test_library_raises_the_same_errors():
     with pytest.raises(ConfigError, match="allowed: cpu, cpu_long, gpu, paper, smoke"):
         profile_config("huge")

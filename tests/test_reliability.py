@@ -9,6 +9,7 @@ import torch
 
 from ssllib.config import ConfigError
 from ssllib.data import DataError, load_dataset, remove_stale_temps, synthetic
+from ssllib.integrity import DIGEST_KEY, sealed
 from ssllib.train import Trainer
 
 
@@ -26,7 +27,8 @@ def test_a_checkpoint_carrying_a_pickled_object_is_refused_and_the_run_starts_ov
     assert "not used" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("damage", ["truncated", "random bytes", "other width", "not a dict"])
+@pytest.mark.parametrize("damage", ["truncated", "random bytes", "other width", "not a dict", "edited weight",
+                                    "no checksum"])
 def test_a_damaged_checkpoint_is_named_and_training_restarts_from_scratch(tiny, tmp_path, capsys, damage):
     ckpt = tmp_path / "run.pt"
     straight = Trainer(tiny, synthetic()).fit(progress=False)
@@ -35,9 +37,17 @@ def test_a_damaged_checkpoint_is_named_and_training_restarts_from_scratch(tiny, 
         ckpt.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
     elif damage == "random bytes":
         ckpt.write_bytes(os.urandom(4096))
-    elif damage == "other width":  # loads, has this config's hash, but not this model's shapes
+    elif damage == "other width":  # loads, sealed, this config's hash, but not this model's shapes
         state = torch.load(ckpt, weights_only=True)
         state["model"] = Trainer(tiny.replace(width=8), synthetic()).model.state_dict()
+        torch.save(sealed(state), ckpt)
+    elif damage in ("edited weight", "no checksum"):  # loads and fits: only the checksum can tell
+        state = torch.load(ckpt, weights_only=True)
+        if damage == "no checksum":
+            del state[DIGEST_KEY]
+        else:
+            weight = next(iter(state["model"].values()))
+            weight[(0,) * weight.dim()] += 1e-3
         torch.save(state, ckpt)
     else:
         torch.save([1, 2, 3], ckpt)
@@ -70,3 +80,38 @@ def test_a_diverging_run_is_one_line_with_exit_2(tmp_path):
     assert out.returncode == 2 and out.stderr.strip().splitlines() == [out.stderr.strip()]
     assert "loss nan" in out.stderr and "Traceback" not in out.stderr
     assert not list((tmp_path / "r").rglob("*.json"))  # nothing recorded
+
+
+@pytest.mark.parametrize("damage", ["100 images", "edited label", "not sealed"])
+def test_a_damaged_decoded_data_cache_is_named_and_decoded_again(tmp_path, monkeypatch, capsys, damage):
+    """Issue 19: the decoded CIFAR-10 cache is checked (checksum, 50,000 + 10,000 images) before use;
+    a cache of 100 images, an edited label or an unsealed file is reported and the archive decoded
+    again.  The archive is a stand-in (its sha256 check is patched), decoding a sentinel."""
+    from ssllib import data
+
+    class Decoded(Exception):
+        pass
+
+    monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / data.ARCHIVE).write_bytes(b"stand-in")
+    monkeypatch.setattr(data, "sha256_file", lambda path: data.ARCHIVE_SHA256)
+    monkeypatch.setattr(data, "_decode_archive", lambda archive: (_ for _ in ()).throw(Decoded()))
+    n = 100 if damage == "100 images" else 50000
+    t = {"train_x": torch.zeros(n, 3, 2, 2, dtype=torch.uint8), "train_y": torch.zeros(n, dtype=torch.int64),
+         "test_x": torch.zeros(10000, 3, 2, 2, dtype=torch.uint8), "test_y": torch.zeros(10000, dtype=torch.int64)}
+    state = sealed(t)
+    if damage == "edited label":
+        state["train_y"][7] = 3
+    if damage == "not sealed":
+        del state[DIGEST_KEY]
+    cached = data.cache_dir() / f"cifar10-jpeg-{data.ARCHIVE_SHA256[:12]}.pt"
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, cached)
+    with pytest.raises(Decoded):
+        data.load_offline_cifar10(tmp_path)
+    err = capsys.readouterr().err
+    assert f"decoded data cache {cached} not used" in err and "decoding" in err and len(err.splitlines()) == 1
+    # the same file, intact and complete, is used without decoding
+    torch.save(sealed(dict(t, train_x=torch.zeros(50000, 3, 2, 2, dtype=torch.uint8),
+                           train_y=torch.zeros(50000, dtype=torch.int64))), cached)
+    assert len(data.load_offline_cifar10(tmp_path).train_y) == 50000
