@@ -17,9 +17,10 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # the suite again on ATen's portable kernels: no test may depend on the CPU's vector extensions
-# (issue 14); the notebook smoke runs, which assert plumbing, run once in `make test`
+# (issue 14); the notebook smoke runs and the process kill/race tests, which assert plumbing, run
+# once in `make test`
 test-kernels: $(STAMP)
-	ATEN_CPU_CAPABILITY=default $(PY) -m pytest -q -m "not notebooks"
+	ATEN_CPU_CAPABILITY=default $(PY) -m pytest -q -m "not notebooks and not processes"
 
 book: $(STAMP)
 	$(PY) book/build.py --profile cpu

@@ -73,9 +73,14 @@ def sha256_file(path: Path) -> str:
 
 def fsync_and_replace(tmp: Path, path: Path) -> None:
     """Make `tmp` durable, rename it to `path`, and make the rename durable (fsync of the file
-    and of its folder): after a crash or power loss `path` is the old file or the new, never empty."""
+    and of its folder): after a crash or power loss `path` is the old file or the new, never empty.
+    $SSLLIB_SLOW_WRITES (seconds) holds every write open before its rename: the kill-anywhere test
+    uses it to land kills inside writes."""
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    if os.environ.get("SSLLIB_SLOW_WRITES"):
+        import time
+        time.sleep(float(os.environ["SSLLIB_SLOW_WRITES"]))
     os.replace(tmp, path)
     try:
         fd = os.open(path.parent, os.O_RDONLY)

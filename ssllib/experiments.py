@@ -13,7 +13,7 @@ from .data import load_dataset, remove_stale_temps
 from .decomposition import is_collapsed
 from .experiment_spec import SHORT, Experiment
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
-                      read_entry, rewrite_entry, write_entry)
+                      read_entry, rewrite_entry, run_lock, write_entry)
 
 
 SWEEP_IMAGES = (5000, 15000, 50000)
@@ -214,8 +214,6 @@ def make_config(experiment: str, variant: str, profile: str, seed: int = 0, **ov
 def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", data_dir=None,
             progress=True, data=None) -> dict:
     """The cached record of `cfg`, training it first if needed (or if `force`)."""
-    from .train import Trainer
-
     path = entry_path(cfg, profile)
     if path.exists() and not force:
         try:
@@ -228,8 +226,20 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     if not allow_train:
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
+    with run_lock(path) as waited:  # one process trains a config; another waits and reads it
+        if waited and path.exists():
+            try:
+                return read_entry(path)
+            except CacheError as e:
+                print(f"cache entry rejected, recomputing: {e}")
+        return _train_and_record(cfg, profile, path, force, device, data or load_dataset(cfg.dataset, data_dir),
+                                 progress)
+
+
+def _train_and_record(cfg, profile, path, force, device, data, progress) -> dict:
+    from .train import Trainer
+
     started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
-    data = data or load_dataset(cfg.dataset, data_dir)
     ckpt = checkpoint_path(cfg, profile)
     for folder in (path.parent, ckpt.parent):  # temp files of writers killed mid-write
         remove_stale_temps(folder)

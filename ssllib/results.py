@@ -18,12 +18,16 @@ import io
 import json
 import os
 import platform
+import socket
 import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
 from .config import Config, config_hash
-from .data import REPO_ROOT, cache_dir, fsync_and_replace
+from .data import REPO_ROOT, _alive, cache_dir, fsync_and_replace
 from .integrity import RECORD_KEY, record_digest, schema_faults
 
 REQUIRED = ("experiment", "profile", "config", "metrics", "provenance", "train")
@@ -52,6 +56,53 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(text)
     fsync_and_replace(tmp, path)
+
+
+def _lock_holder(lock: Path):
+    """(pid, host) written in a lock file, or None while it is being written or unreadable."""
+    try:
+        pid, host = lock.read_text().split()
+        return int(pid), host
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def run_lock(path: Path, poll: float = 1.0):
+    """The exclusive right to train the entry at `path` (issue 19): a lock file beside it holding
+    the trainer's PID and host, created atomically (O_EXCL).  A second process of the same config
+    waits for the holder and then reads its result (yields True when it waited); a lock left by a
+    process that is gone (killed) is taken over.  A lock of another host is waited for, since its
+    process cannot be checked from here."""
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    waited = False
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            young = time.time() - lock.stat().st_mtime < 10 if lock.exists() else False
+            if holder is None and young:  # its writer is between create and write
+                time.sleep(poll / 10)
+                continue
+            if holder is None or (holder[1] == socket.gethostname() and not _alive(holder[0])):
+                print(f"taking over the stale lock {lock} (its process is gone)", file=sys.stderr)
+                lock.unlink(missing_ok=True)
+                continue
+            if not waited:
+                print(f"{path.name} is being trained by process {holder[0]} on {holder[1]}; waiting for it",
+                      file=sys.stderr)
+                waited = True
+            time.sleep(poll)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()} {socket.gethostname()}\n")
+        break
+    try:
+        yield waited
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def curve_to_csv(rows: list[dict]) -> str:
