@@ -11,6 +11,7 @@ Where the images come from, in order:
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -114,10 +115,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def atomic_torch_save(obj, path: Path) -> None:
+class StorageError(RuntimeError):
+    """A write failed (disk full, read-only file system, no permission): one line, exit code 2."""
+
+
+def storage_error(path: Path, e: Exception) -> StorageError:
+    """The one line for a failed write of `path`: what the system said, and the space left."""
+    if isinstance(e, OSError):
+        reason = f"{e.strerror or e}" + (f" ({errno.errorcode[e.errno]})" if e.errno in errno.errorcode else "")
+    else:  # torch.save reports a full disk as a RuntimeError ("unexpected pos ...")
+        reason = f"the write failed ({str(e).strip().splitlines()[-1][:120]})"
+    try:
+        st = os.statvfs(path.parent if path.parent.exists() else path.parent.parent)
+        reason += f"; {st.f_bavail * st.f_frsize // 1024} KiB free there"
+    except OSError:
+        pass
+    return StorageError(f"cannot write {path}: {reason}")
+
+
+def atomic_write(path: Path, write) -> None:
+    """`write(tmp)` then durable rename to `path`; on any failure the temp file is removed and one
+    StorageError names the file and the reason (a full disk, a read-only folder)."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    fsync_and_replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        fsync_and_replace(tmp, path)
+    except (OSError, RuntimeError) as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise storage_error(path, e) from None
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def _decode_archive(archive: Path) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, config_hash
-from .data import REPO_ROOT, _alive, cache_dir, fsync_and_replace
+from .data import REPO_ROOT, _alive, atomic_write, cache_dir, storage_error
 from .integrity import RECORD_KEY, record_digest, schema_faults
 
 REQUIRED = ("experiment", "profile", "config", "metrics", "provenance", "train")
@@ -52,10 +52,7 @@ def checkpoint_path(cfg: Config, profile: str) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    fsync_and_replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def _lock_holder(lock: Path):
@@ -75,10 +72,10 @@ def run_lock(path: Path, poll: float = 1.0):
     process that is gone (killed) is taken over.  A lock of another host is waited for, since its
     process cannot be checked from here."""
     lock = path.with_name(path.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
     waited = False
     while True:
         try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             holder = _lock_holder(lock)
@@ -96,8 +93,14 @@ def run_lock(path: Path, poll: float = 1.0):
                 waited = True
             time.sleep(poll)
             continue
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{os.getpid()} {socket.gethostname()}\n")
+        except OSError as e:  # a read-only or full results folder: before any training
+            raise storage_error(lock, e) from None
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{os.getpid()} {socket.gethostname()}\n")
+        except OSError as e:
+            lock.unlink(missing_ok=True)
+            raise storage_error(lock, e) from None
         break
     try:
         yield waited

@@ -108,3 +108,52 @@ def test_a_stale_lock_of_a_killed_process_is_taken_over(tmp_path):
     done = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "taking over the stale lock" in done.stderr
     assert not list((tmp_path / "results").rglob("*.lock"))
+
+
+def small_disk(path: Path, size: str, read_only: bool = False) -> Path:
+    """A real tmpfs of `size` (read-only if asked) at `path`; skipped where mounting is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    opts = f"size={size}" + (",ro" if read_only else "")
+    out = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({out.stderr.strip()}): needs root")
+    return path
+
+
+def unmount(path: Path) -> None:
+    subprocess.run(["umount", str(path)], check=False)
+
+
+def test_a_full_disk_is_one_line_exit_2_and_the_training_is_kept(tmp_path):
+    """Results on a 24 KiB tmpfs: training ends, the record does not fit: one line naming the file
+    and the full disk, exit 2, no partial record; the final checkpoint (on another disk) is kept,
+    so the re-run with space only writes the result."""
+    disk = small_disk(tmp_path / "full", "24k")
+    try:
+        (disk / "filler").write_bytes(b"\0" * 20 * 1024)
+        env = dict(env_for(tmp_path), SSLLIB_RESULTS=str(disk))
+        out = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
+        err = out.stderr.strip()
+        assert out.returncode == 2 and len(err.splitlines()) == 1, err
+        assert err.startswith("error: cannot write") and "No space left on device (ENOSPC)" in err
+        assert not [p for p in disk.rglob("*") if p.suffix == ".json" or ".tmp" in p.name or p.suffix == ".lock"]
+        (disk / "filler").unlink()
+        again = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
+        assert again.returncode == 0, again.stderr
+        (record,) = disk.rglob("*.json")
+        train = json.loads(record.read_text())["train"]
+        assert train["resumed_at_step"] == train["steps"]  # nothing retrained
+    finally:
+        unmount(disk)
+
+
+def test_a_read_only_results_folder_is_one_line_exit_2_before_training(tmp_path):
+    disk = small_disk(tmp_path / "ro", "1m", read_only=True)
+    try:
+        env = dict(env_for(tmp_path), SSLLIB_RESULTS=str(disk))
+        out = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
+        err = out.stderr.strip()
+        assert out.returncode == 2 and len(err.splitlines()) == 1, err
+        assert "Read-only file system (EROFS)" in err and not list((tmp_path / "ckpt").rglob("*.pt"))
+    finally:
+        unmount(disk)
