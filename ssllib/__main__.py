@@ -16,18 +16,31 @@ from .results import CacheError, entry_path, read_entry
 from .train import TrainingDiverged
 
 
+RESERVED = {"experiment": "the experiment argument", "variant": "--variant", "seed": "--seed"}
+
+
 def parse_sets(pairs):
     out = {}
     for p in pairs or []:
         if "=" not in p:
             raise ConfigError(f"bad --set {p!r}: expected key=value")
         k, v = p.split("=", 1)
+        if k in RESERVED:
+            raise ConfigError(f"bad --set {p!r}: {k} is not set with --set; use {RESERVED[k]}")
         out[k] = v
     return out
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors (a bad --seed, a missing argument) as one line and exit 2."""
+
+    def error(self, message):
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ssllib", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m ssllib", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="experiments, their variants, and the profiles")
     show = sub.add_parser("show", help="the cached results of an experiment")
@@ -44,7 +57,10 @@ def main(argv=None) -> int:
     run.add_argument("--device", default="auto")
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a bad argument (2, its one line already printed)
+        return e.code
     try:
         if args.cmd == "list":
             for name, exp in EXPERIMENTS.items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import experiments, plots, report
+from .config import ConfigError
 from .paper import REPORTED
 from .results import read_curve
 from .verdicts import claims_for
@@ -52,9 +53,38 @@ def glue(name: str, text: str) -> None:
     nb_glue(name, text, display=False)
 
 
+def check_parameters(profile, dataset, epochs, device, seeds, force, allow_train) -> None:
+    """A notebook's `parameters` (papermill -p ...) checked before anything runs: ConfigError, one
+    line naming the bad value and the allowed ones (issue 19)."""
+    import math
+
+    from .config import PROFILES
+    from .data import DATASETS
+
+    def bad(name, value, allowed):
+        raise ConfigError(f"bad parameter {name}={value!r}; allowed: {allowed}")
+
+    if not isinstance(profile, str) or profile not in PROFILES:
+        bad("profile", profile, ", ".join(sorted(PROFILES)))
+    if not isinstance(dataset, str) or dataset not in DATASETS:
+        bad("dataset", dataset, ", ".join(DATASETS))
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, (int, float))
+                               or not math.isfinite(epochs) or epochs < 0):
+        bad("epochs", epochs, "None or a finite number >= 0")
+    if not isinstance(device, str) or not (device in ("auto", "cpu", "cuda") or device.startswith("cuda:")):
+        bad("device", device, "auto, cpu, cuda, cuda:N")
+    if seeds is not None and (not isinstance(seeds, (list, tuple)) or not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**31 for x in seeds)):
+        bad("seeds", seeds, "None or a list of integers in [0, 2**31), e.g. [0, 1]")
+    for name, value in (("force", force), ("allow_train", allow_train)):
+        if not isinstance(value, bool):
+            bad(name, value, "True, False")
+
+
 def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, device="auto", seeds=None,
         force=False, allow_train=True) -> Chapter:
     """Train (or load from the cache) every run of experiment `name` and say what was run."""
+    check_parameters(profile, dataset, epochs, device, seeds, force, allow_train)
     overrides = {"dataset": dataset} | ({"epochs": float(epochs)} if epochs is not None else {})
     records = experiments.run_experiment(name, profile, seeds=seeds, overrides=overrides, force=force,
                                          allow_train=allow_train, device=device, progress=False,

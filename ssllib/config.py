@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field, fields
 
 
@@ -141,6 +142,25 @@ def _coerce(name: str, value, default):
     return value
 
 
+# sizes past which a config cannot be meant (and would exhaust memory before saying so)
+UPPER = {"width": 512, "proj_hidden": 65536, "proj_dim": 65536, "pred_hidden": 65536, "batch_size": 65536,
+         "n_views": 64, "epochs": 100000.0, "seed": 2**31 - 1}
+
+
+def _check_type(name: str, value, default) -> None:
+    """A value of the field's type (an int where a float is expected too), finite, within UPPER."""
+    if value in WORD_VALUES.get(name, ()):
+        return
+    expected = (bool,) if isinstance(default, bool) else (int,) if isinstance(default, int) else \
+        (int, float) if isinstance(default, float) else (type(default),)
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        raise ConfigError(f"bad value {value!r} for {name}: expected {type(default).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"bad value {value!r} for {name}: must be a finite number")
+    if name in UPPER and value > UPPER[name]:
+        raise ConfigError(f"bad value {value!r} for {name}: at most {UPPER[name]:g}")
+
+
 def replace_checked(cfg: Config, overrides: dict) -> Config:
     names = {f.name: f for f in fields(Config)}
     clean = {}
@@ -148,6 +168,8 @@ def replace_checked(cfg: Config, overrides: dict) -> Config:
         if key not in names:
             raise ConfigError(f"unknown config key {key!r}; allowed: {_allowed(names)}")
         clean[key] = _coerce(key, value, getattr(cfg, key))
+        f = names[key]
+        _check_type(key, clean[key], f.default_factory() if f.default is dataclasses.MISSING else f.default)
     out = dataclasses.replace(cfg, **clean)
     validate(out)
     return out
@@ -196,7 +218,7 @@ def validate(cfg: Config) -> None:
         if getattr(cfg, name) <= 0:
             raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: must be > 0")
     for name in ("epochs", "warmup_epochs", "eval_every", "train_subset", "eval_train_size", "eval_test_size",
-                 "base_lr", "weight_decay"):
+                 "base_lr", "weight_decay", "seed"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: must be >= 0")
     if cfg.n_views < 2 or (cfg.n_views % 2 and cfg.loss == "simsiam"):

@@ -18,6 +18,12 @@ from ssllib.config import ConfigError, profile_config
     (["run", "table2", "--variant", "simsiam", "--set", "n_views=3"], "3", "even with loss 'simsiam'"),
     (["run", "ab_kstep", "--set", "target_every=weekly"], "'weekly'", "epoch"),
     (["show", "nope"], "'nope'", "table2"),
+    (["run", "table2", "--seed", "2**70"], "'2**70'", "int"),
+    (["run", "table2", "--profile", "smoke", "--seed", "-1"], "-1", ">= 0"),
+    (["run", "table2", "--set", "epochs=nan"], "nan", "finite"),
+    (["run", "table2", "--set", "width=100000"], "100000", "at most 512"),
+    (["run", "table2", "--set", "phases=5"], "5", "list"),
+    (["run", "table2", "--set", "seed=3"], "seed=3", "--seed"),
 ])
 def test_bad_parameter_is_one_line_and_exit_2(argv, bad, allowed, capsys):
     assert main(argv) == 2

@@ -1,0 +1,85 @@
+"""Issue 19, part 6: fuzzed inputs.  Every `--set key=value` and every notebook parameter either
+is accepted or ends in one line naming the bad value (exit code 2 on the command line) — never a
+traceback, never a file written."""
+import math
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ssllib import chapter
+from ssllib.__main__ import main
+from ssllib.config import Config, ConfigError
+from ssllib.data import DataError
+
+KEYS = sorted(Config.__dataclass_fields__)
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+VALUES = st.one_of(TEXT, st.integers(-10**20, 10**20).map(str), st.floats(allow_nan=True).map(str),
+                   st.sampled_from(["", "0", "-1", "nan", "inf", "1e400", "[]", "{}", "None", "true", "ü",
+                                    "2**70", "1,2", " 3 "]))
+FUZZ = settings(max_examples=int(os.environ.get("SSLLIB_FUZZ", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+@FUZZ
+@given(key=st.one_of(st.sampled_from(KEYS), TEXT), value=VALUES)
+def test_every_set_is_accepted_or_one_line_with_exit_2(key, value, capsys):
+    """`show` validates exactly as `run` does before training (make_config for every run)."""
+    code = main(["show", "table2", "--profile", "smoke", "--variant", "simsiam", "--set", f"{key}={value}"])
+    captured = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 2:
+        err = captured.err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+        assert "Traceback" not in captured.err
+    assert files_under(Path(os.environ["SSLLIB_RESULTS"])) == []
+
+
+PARAMS = dict(profile=st.one_of(st.sampled_from(["smoke", "cpu", "laptop", ""]), TEXT, st.integers()),
+              dataset=st.one_of(st.sampled_from(["synthetic", "cifar10", "imagenet"]), TEXT, st.none()),
+              epochs=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 10**9),
+                               TEXT, st.booleans()),
+              device=st.one_of(st.sampled_from(["auto", "cpu", "gpu", "cuda:0"]), TEXT, st.integers()),
+              seeds=st.one_of(st.none(), st.integers(), st.lists(st.integers(-3, 2**40), max_size=3), TEXT,
+                              st.lists(st.booleans(), max_size=2)),
+              force=st.one_of(st.booleans(), st.integers(0, 1), TEXT),
+              allow_train=st.one_of(st.booleans(), st.just("False")))
+
+
+@FUZZ
+@given(**PARAMS)
+def test_every_notebook_parameter_is_accepted_or_one_line(profile, dataset, epochs, device, seeds, force,
+                                                           allow_train):
+    """What papermill -p passes to a chapter: checked before anything is trained or read.  A valid
+    set is run with training off (nothing cached here: no records, nothing written)."""
+    try:
+        chapter.check_parameters(profile, dataset, epochs, device, seeds, force, allow_train)
+    except ConfigError as e:
+        assert len(str(e).splitlines()) == 1 and str(e).startswith("bad parameter ")
+        return
+    assert profile in ("smoke", "cpu") and isinstance(allow_train, bool)
+    assert epochs is None or (math.isfinite(epochs) and epochs >= 0)
+    try:
+        ch = chapter.run("table2", profile, dataset=dataset, epochs=epochs, device=device, seeds=seeds,
+                         force=force, allow_train=False)
+    except (ConfigError, DataError) as e:  # e.g. a config no experiment can mean
+        assert len(str(e).splitlines()) == 1
+        return
+    assert ch.records == [] and files_under(Path(os.environ["SSLLIB_RESULTS"])) == []
+
+
+@pytest.mark.parametrize("name, value, allowed", [
+    ("epochs", "abc", "finite number"), ("seeds", 5, "list of integers"), ("profile", "laptop", "smoke"),
+    ("device", "nope", "cuda"), ("seeds", [2**70], "2**31")])
+def test_the_issue_s_bad_parameters_are_named(name, value, allowed):
+    params = dict(profile="smoke", dataset="synthetic", epochs=None, device="auto", seeds=None, force=False,
+                  allow_train=False) | {name: value}
+    with pytest.raises(ConfigError, match=f"bad parameter {name}=") as e:
+        chapter.check_parameters(**params)
+    assert allowed in str(e.value) and repr(value) in str(e.value)
