@@ -123,6 +123,7 @@ class Trainer:
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
         self.evals, self.eval_seconds = [], 0.0  # the learning curve (cfg.eval_every)
         self.target = None  # Chen & He's k-step alternation: the encoder that computes eta
+        self.nonfinite, self.last_finite_check = None, 0  # the GPU's on-device loss check
 
     # ---- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict:
@@ -196,6 +197,26 @@ class Trainer:
             group["lr"] = peak if fixed else peak * f
         return self.lr * f
 
+    def check_finite(self, loss: torch.Tensor, due: bool) -> None:
+        """Stop on an inf/nan loss.  On a GPU the test stays on the device (a flag, or-ed every
+        step) and is read on the host only at steps that synchronise anyway (logging, the last), so
+        that no step waits for the GPU (issue 20); on a CPU it is read every step."""
+        bad = ~torch.isfinite(loss.detach())
+        if self.device.type == "cuda":
+            self.nonfinite = bad if self.nonfinite is None else self.nonfinite | bad
+            if not due:
+                return
+            if not bool(self.nonfinite):
+                self.last_finite_check = self.step
+                return
+            where = f"between steps {self.last_finite_check} and {self.step}"
+        else:
+            if not bool(bad):
+                return
+            where = f"at step {self.step}"
+        raise TrainingDiverged(f"{self.cfg.experiment}/{self.cfg.variant}: loss {loss.item()} {where}; nothing "
+                               "was recorded (lower the learning rate or the loss weight)")
+
     def train_step(self) -> dict:
         idx = self.batch_indices().to(self.device)
         x = self.train_x[idx]
@@ -215,9 +236,7 @@ class Trainer:
             with torch.no_grad(), autocast:  # the same arithmetic as the online encoder
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"{self.cfg.experiment}/{self.cfg.variant}: loss {loss.item()} at step "
-                                   f"{self.step}; nothing was recorded (lower the learning rate or the loss weight)")
+        self.check_finite(loss, due=self.step % self.cfg.log_every == 0 or self.step == self.total - 1)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()

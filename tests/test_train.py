@@ -1,6 +1,8 @@
 """The training loop: schedule, and kill-and-resume reproducing the uninterrupted run."""
 import math
 
+import pytest
+
 import torch
 import torch.nn.functional as F
 
@@ -184,3 +186,27 @@ def test_learning_curve_evaluates_on_schedule_and_survives_a_kill(tiny, tmp_path
     assert Trainer(cfg, synthetic()).fit(ckpt, progress=False, max_steps=7) is None
     resumed = Trainer(cfg, synthetic()).fit(ckpt, progress=False)
     assert resumed.evals == whole.evals
+
+
+def test_on_a_gpu_the_loss_check_waits_for_a_step_that_synchronises_anyway(tiny):
+    """Issue 20: no per-step host sync on a GPU.  With the device's type set to cuda (the check
+    only reads it), a nan loss at a step that does not log is remembered on the device, not raised;
+    the next logging step raises, naming the interval.  On a CPU it raises at once."""
+    import types
+
+    from ssllib.data import synthetic
+    from ssllib.train import TrainingDiverged
+
+    trainer = Trainer(tiny, synthetic())
+    nan, one = torch.tensor(float("nan")), torch.tensor(1.0)
+    with pytest.raises(TrainingDiverged, match="at step 0"):
+        trainer.check_finite(nan, due=False)
+    trainer.device = types.SimpleNamespace(type="cuda")
+    trainer.check_finite(one, due=True)
+    trainer.step = 3
+    trainer.check_finite(nan, due=False)  # remembered, not raised
+    trainer.step = 4
+    trainer.check_finite(one, due=False)
+    trainer.step = 5
+    with pytest.raises(TrainingDiverged, match="between steps 0 and 5"):
+        trainer.check_finite(one, due=True)
