@@ -19,7 +19,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
+try:
+    from tqdm import tqdm
+except ImportError:  # a bare GPU machine (issue 20): train without a progress bar
+    tqdm = None
 
 from .augment import simsiam_augment
 from .config import config_hash
@@ -54,6 +57,13 @@ class TrainResult:
     spectrum: torch.Tensor | None = None
     info: dict = field(default_factory=dict)
     evals: list = field(default_factory=list)  # the learning curve, when cfg.eval_every is set
+
+
+class NoBar:
+    """Stands in for tqdm where it is not installed."""
+    def update(self, n=1): pass
+    def set_postfix(self, **kw): pass
+    def close(self): pass
 
 
 class TrainingDiverged(RuntimeError):
@@ -329,7 +339,7 @@ class Trainer:
         loads = [load_average()]  # the machine's load over the run, sampled at every checkpoint
         t0 = time.time()
         bar = tqdm(total=self.total, initial=self.step, disable=not progress, desc=self.cfg.variant,
-                   mininterval=5)
+                   mininterval=5) if tqdm is not None else NoBar()
         while self.step < self.total:
             if max_steps is not None and self.step >= max_steps:
                 bar.close()

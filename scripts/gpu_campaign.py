@@ -1,0 +1,178 @@
+"""A GPU campaign for a short-lived, bare GPU machine (issue 20, part 3).
+
+The lent machines have torch but no papermill, give about 15 minutes of device time in all and at
+most 10 minutes a command, and return only what is written under one folder ($OUT).  So:
+
+    # on the GPU machine (the data archive carried in data/, which git ignores):
+    python scripts/gpu_campaign.py run --out "$OUT" --budget-s 480 --data-dir data
+    # back here, on the files that came back:
+    python scripts/gpu_campaign.py merge <files_at>/results
+
+`run` trains PLAN in order of what a GPU changes most: Table 2 at full width (SimSiam, the
+random-init control, the three collapsing variants), then the epoch benchmark.  All of Table 2's
+trained runs get the same number of epochs, sized from SimSiam's measured seconds per step (a
+throwaway trainer, 10 warm-up + 20 timed steps) so that they fit the budget together; a run that
+would not fit what is left is skipped and said so.  Each record is written into $OUT/results as
+soon as its run ends (a timeout still returns the finished ones), with $OUT/campaign.json saying
+what ran, what was skipped and why.  `merge` checks every record (checksums, config hash) before
+copying it into results/<profile>/.
+
+`--profile smoke --dataset synthetic --device cpu` runs the same path on a CPU in seconds: the test
+suite does (tests/test_campaign.py), so the first GPU minutes waste nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# (experiment, variant): Table 2 first; the untrained control costs only its evaluation
+PLAN = [("table2", "simsiam"), ("table2", "random_init"), ("table2", "naive_siamese"),
+        ("table2", "mirror_simsiam"), ("table2", "symmetric_predictor")]
+BENCHMARK_RESERVE_S = 60  # kept for benchmarks/gpu_epoch.py after the runs
+
+
+def seconds_per_step(cfg, data, device) -> float:
+    from ssllib.hardware import pick_device
+    from ssllib.train import Trainer
+
+    trainer = Trainer(cfg, data, device)
+    dev = pick_device(device)
+
+    def sync():
+        if dev.type == "cuda":
+            import torch
+            torch.cuda.synchronize(dev)
+
+    for _ in range(10):
+        trainer.train_step()
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(20):
+        trainer.train_step()
+    sync()
+    return (time.perf_counter() - t0) / 20
+
+
+def plan_epochs(s_per_step: float, per_epoch: int, budget_s: float, n_trained: int, eval_s: float,
+                cap: float) -> float:
+    """Epochs for each of `n_trained` runs so that they fit `budget_s` together, evaluation of each
+    (`eval_s`) included; at most `cap` (the profile's own length), at least a tenth of an epoch."""
+    per_run = budget_s / n_trained - eval_s
+    return round(min(cap, max(0.1, per_run / (s_per_step * per_epoch))), 2)
+
+
+def run(args) -> int:
+    os.environ["SSLLIB_RESULTS"] = str(Path(args.out) / "results")
+    from ssllib.data import load_dataset
+    from ssllib.experiments import make_config, run_one
+    from ssllib.hardware import device_name, pick_device
+    from ssllib.train import schedule
+
+    started = time.time()
+    log = {"profile": args.profile, "budget_s": args.budget_s, "device": device_name(pick_device(args.device)),
+           "runs": [], "skipped": []}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save_log():
+        tmp = out / "campaign.json.tmp"
+        tmp.write_text(json.dumps(log, indent=1))
+        tmp.replace(out / "campaign.json")
+
+    data = load_dataset(args.dataset, args.data_dir)
+    base = make_config("table2", "simsiam", args.profile, 0, dataset=args.dataset)
+    per_epoch = schedule(base, len(data.train_y) if not base.train_subset else base.train_subset)[0]
+    s_step = seconds_per_step(base, data, args.device)
+    trained = [v for e, v in PLAN if not v.startswith("random")]
+    budget = args.budget_s - BENCHMARK_RESERVE_S * (not args.no_benchmark) - (time.time() - started)
+    epochs = plan_epochs(s_step, per_epoch, budget, len(trained), args.eval_s, cap=base.epochs)
+    log.update(seconds_per_step=round(s_step, 4), steps_per_epoch=per_epoch, epochs=epochs)
+    save_log()
+    for experiment, variant in PLAN:
+        overrides = {"dataset": args.dataset}
+        if not variant.startswith("random"):
+            overrides |= {"epochs": epochs, "warmup_epochs": min(base.warmup_epochs, epochs / 10)}
+        cfg = make_config(experiment, variant, args.profile, 0, **overrides)
+        expected = cfg.epochs * per_epoch * s_step + args.eval_s
+        left = args.budget_s - (time.time() - started)
+        if expected > left:
+            log["skipped"].append({"run": f"{experiment}/{variant}", "reason":
+                                   f"needs ~{expected:.0f} s, {left:.0f} s left"})
+            save_log()
+            continue
+        t0 = time.time()
+        record = run_one(cfg, args.profile, device=args.device, progress=False, data=data)
+        log["runs"].append({"run": f"{experiment}/{variant}", "epochs": cfg.epochs, "seconds": round(time.time() - t0, 1),
+                            "linear_acc": record["metrics"]["linear_acc"], "m_r": record["metrics"]["m_r"]})
+        save_log()
+        print(f"{experiment}/{variant}: {time.time() - t0:.0f} s, linear {record['metrics']['linear_acc']:.1f}%, "
+              f"m_r {record['metrics']['m_r']:.3f}", flush=True)
+    left = args.budget_s - (time.time() - started)
+    if not args.no_benchmark and left > BENCHMARK_RESERVE_S / 2:
+        bench = [sys.executable, str(ROOT / "benchmarks" / "gpu_epoch.py"), "--device", args.device,
+                 "--profile", args.profile, "--dataset", args.dataset, "--out", str(out / "benchmarks")]
+        bench += ["--data-dir", args.data_dir] if args.data_dir else []
+        bench += ["--steps", str(args.bench_steps), "--baseline-steps", str(args.bench_steps), "--warmup", "1"] \
+            if args.bench_steps else []
+        done = subprocess.run(bench, capture_output=True, text=True, timeout=left)
+        log["benchmark"] = {"returncode": done.returncode, "tail": done.stdout[-500:] + done.stderr[-500:]}
+    log["seconds"] = round(time.time() - started, 1)
+    save_log()
+    return 0
+
+
+def merge(args) -> int:
+    """Copy every valid record (and its curve) under `source` into the repository's results."""
+    from ssllib.results import CacheError, read_entry
+
+    source = Path(args.source)
+    os.environ["SSLLIB_RESULTS"] = str(source)
+    target = Path(args.into)
+    copied = rejected = 0
+    for path in sorted(source.glob("*/*/*.json")):
+        try:
+            record = read_entry(path)
+        except CacheError as e:
+            print(f"not merged: {e}")
+            rejected += 1
+            continue
+        dest = target / record["profile"] / record["experiment"]
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path.with_name(record["curve_file"]), dest / record["curve_file"])
+        shutil.copy2(path, dest / path.name)
+        copied += 1
+    print(f"merged {copied} records into {target}, {rejected} rejected")
+    return 0 if copied or not rejected else 2
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="train the plan into --out, within --budget-s seconds")
+    r.add_argument("--out", default=os.environ.get("OUT", "campaign_out"))
+    r.add_argument("--budget-s", type=float, default=480.0)
+    r.add_argument("--profile", default="gpu")
+    r.add_argument("--dataset", default="cifar10")
+    r.add_argument("--device", default="auto")
+    r.add_argument("--data-dir", default=None)
+    r.add_argument("--eval-s", type=float, default=20.0, help="allowance for each run's final evaluation")
+    r.add_argument("--no-benchmark", action="store_true")
+    r.add_argument("--bench-steps", type=int, default=None, help="benchmark steps (default: one epoch)")
+    m = sub.add_parser("merge", help="validate and copy returned records into results/")
+    m.add_argument("source", help="the returned folder holding <profile>/<experiment>/*.json")
+    m.add_argument("--into", default=str(ROOT / "results"))
+    args = ap.parse_args(argv)
+    return run(args) if args.cmd == "run" else merge(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
