@@ -39,13 +39,38 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def submit_jobs(args) -> int:
+    from .submit import submit
+
+    if args.profile not in PROFILES:
+        raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
+    names = ["all"] if args.experiment == "all" else [get_experiment(args.experiment).name]
+    overrides = parse_sets(args.set)
+    if args.variant and names == ["all"]:
+        raise ConfigError("--variant needs one experiment, not 'all'")
+    for v in args.variant or []:
+        if v not in EXPERIMENTS[names[0]].variants:
+            raise ConfigError(f"unknown variant {v!r} of {names[0]}; allowed: {', '.join(EXPERIMENTS[names[0]].variants)}")
+    jobs, skipped = submit(names, args.profile, args.folder, args.cluster, args.seed, overrides, args.variant)
+    for run, why in skipped:
+        print(f"not submitted: {run} ({why})")
+    for job in jobs:
+        print(f"submitted job {job.job_id}")
+    if args.wait:
+        for job in jobs:
+            print(f"job {job.job_id}: {job.result()}")
+    print(f"{len(jobs)} submitted, {len(skipped)} not")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = OneLineParser(prog="python -m ssllib", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="experiments, their variants, and the profiles")
     show = sub.add_parser("show", help="the cached results of an experiment")
     run = sub.add_parser("run", help="train (or load from the cache) an experiment")
-    for p in (show, run):
+    submit = sub.add_parser("submit", help="every missing run of an experiment (or all) as a submitit job")
+    for p in (show, run, submit):
         p.add_argument("experiment")
         p.add_argument("--profile", default="cpu")
         p.add_argument("--variant", action="append",
@@ -57,6 +82,9 @@ def main(argv=None) -> int:
     run.add_argument("--device", default="auto")
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
+    submit.add_argument("--cluster", default=None, help="slurm | local | debug (default: slurm if found, else local)")
+    submit.add_argument("--folder", default=None, help="submitit's logs and the ledger (default ~/.cache/ssllib/submitit)")
+    submit.add_argument("--wait", action="store_true", help="wait for the jobs and print their results")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:  # --help (0) or a bad argument (2, its one line already printed)
@@ -67,6 +95,8 @@ def main(argv=None) -> int:
                 print(f"{name}: {exp.title}\n  variants: {', '.join(exp.variants)}")
             print(f"profiles: {', '.join(PROFILES)}")
             return 0
+        if args.cmd == "submit":
+            return submit_jobs(args)
         get_experiment(args.experiment)
         if args.profile not in PROFILES:
             raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")

@@ -1,0 +1,111 @@
+"""Every missing run of an experiment as a cluster job, through submitit (issue 20, part 2).
+
+    python -m ssllib submit table4 --profile gpu            # Slurm where there is one
+    python -m ssllib submit all --profile smoke --cluster local
+
+Each (variant, seed) not in the cache becomes one job of `run_one`, with the resources of its
+profile (RESOURCES).  Submitting is idempotent: a run that is cached, being trained (its lock is
+held), or submitted before and not finished (the ledger in the submitit folder, and no result file
+of that job yet) is not submitted again.  A job preempted or timed out on Slurm is requeued by
+submitit (`checkpoint`) and resumes from the run's own checkpoint.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from .config import config_hash
+from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
+from .data import cache_dir
+from .results import _lock_holder, entry_path
+
+# per profile: minutes, GPUs and CPUs of one job
+RESOURCES = {"smoke": dict(timeout_min=10, gpus_per_node=0, cpus_per_task=2),
+             "cpu": dict(timeout_min=60, gpus_per_node=0, cpus_per_task=2),
+             "cpu_long": dict(timeout_min=120, gpus_per_node=0, cpus_per_task=2),
+             "gpu": dict(timeout_min=120, gpus_per_node=1, cpus_per_task=8),
+             "paper": dict(timeout_min=24 * 60, gpus_per_node=1, cpus_per_task=8)}
+
+
+class RunJob:
+    """One (experiment, variant, seed) at a profile: what a job executes.  On preemption submitit
+    calls `checkpoint`, which resubmits the same job; training resumes from its own checkpoint."""
+
+    def __init__(self, experiment: str, variant: str, seed: int, profile: str, overrides: dict | None = None):
+        self.experiment, self.variant, self.seed, self.profile = experiment, variant, seed, profile
+        self.overrides = dict(overrides or {})
+
+    def __call__(self) -> str:
+        cfg = make_config(self.experiment, self.variant, self.profile, self.seed, **self.overrides)
+        record = run_one(cfg, self.profile, progress=False)
+        return record["config_hash"]
+
+    def checkpoint(self):
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(RunJob(self.experiment, self.variant, self.seed,
+                                                         self.profile, self.overrides))
+
+
+def ledger_path(folder: Path) -> Path:
+    return Path(folder) / "ledger.json"
+
+
+def in_flight(folder: Path, key: str) -> bool:
+    """Submitted before and not finished: the ledger names a job whose result file is not written."""
+    from submitit.core.utils import JobPaths
+
+    ledger = json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
+    if key not in ledger:
+        return False
+    return not JobPaths(Path(folder), job_id=ledger[key]["job_id"], task_id=0).result_pickle.exists()
+
+
+def pending(names, profile: str, folder: Path, seeds=None, overrides=None, variants=None) -> tuple[list, list]:
+    """(runs to submit as (experiment, variant, seed, hash), runs left out with the reason)."""
+    todo, skipped = [], []
+    names = list(EXPERIMENTS) if names == ["all"] else names
+    for name in names:
+        exp = get_experiment(name)
+        for variant in variants or exp.variants_at(profile):
+            for seed in (seeds if seeds is not None else exp.seeds_at(profile)):
+                cfg = make_config(name, variant, profile, seed, **(overrides or {}))
+                path, key = entry_path(cfg, profile), config_hash(cfg)
+                label = f"{name}/{variant} seed {seed}"
+                lock = path.with_name(path.name + ".lock")
+                if path.exists() or find_same_run(cfg, profile) is not None:
+                    skipped.append((label, "cached"))
+                elif lock.exists() and _lock_holder(lock) is not None:
+                    skipped.append((label, "being trained now"))
+                elif in_flight(folder, key):
+                    skipped.append((label, "submitted before, not finished"))
+                elif key in {k for *_, k in todo}:
+                    skipped.append((label, "the same run is already in this submission"))
+                else:
+                    todo.append((name, variant, seed, key))
+    return todo, skipped
+
+
+def submit(names, profile: str, folder: str | Path | None = None, cluster: str | None = None, seeds=None,
+           overrides=None, variants=None) -> tuple[list, list]:
+    """Submit every pending run; returns (submitted jobs, skipped (run, reason))."""
+    import submitit
+
+    folder = Path(folder or cache_dir() / "submitit" / profile)
+    todo, skipped = pending(names, profile, folder, seeds, overrides, variants)
+    if not todo:
+        return [], skipped
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    res = RESOURCES.get(profile, RESOURCES["gpu"])
+    executor.update_parameters(name=f"ssllib-{profile}", **res)
+    jobs = [executor.submit(RunJob(name, variant, seed, profile, overrides)) for name, variant, seed, _ in todo]
+    ledger = json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for (name, variant, seed, key), job in zip(todo, jobs):
+        ledger[key] = {"job_id": str(job.job_id), "run": f"{name}/{variant} seed {seed}", "submitted": now}
+    ledger_path(folder).parent.mkdir(parents=True, exist_ok=True)
+    tmp = ledger_path(folder).with_suffix(".tmp")
+    tmp.write_text(json.dumps(ledger, indent=1))
+    tmp.replace(ledger_path(folder))
+    return jobs, skipped
