@@ -5,13 +5,16 @@ An experiment is a set of *variants*: plain dicts of config overrides on top of 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
+from . import distributed
 from .ablations import ABLATIONS
 from .config import Config, ConfigError, config_hash, profile_config
 from .data import load_dataset, remove_stale_temps
 from .decomposition import is_collapsed
 from .experiment_spec import SHORT, Experiment
+from .hardware import pick_device
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
                       read_entry, rewrite_entry, run_lock, write_entry)
 
@@ -226,8 +229,11 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     if not allow_train:
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
-    with run_lock(path) as waited:  # one process trains a config; another waits and reads it
-        if waited and path.exists():
+    rank, world = distributed.setup(pick_device(device)) if distributed.launched() else (0, 1)
+    # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock
+    with (run_lock(path) if rank == 0 else contextlib.nullcontext(False)) as waited:
+        distributed.barrier(world)  # every rank past this point: rank 0 holds the lock
+        if (waited or world > 1) and path.exists():
             try:
                 return read_entry(path)
             except CacheError as e:
@@ -256,6 +262,8 @@ def _train_and_record(cfg, profile, path, force, device, data, progress) -> dict
     }
     if result.evals:
         record["learning_curve"] = result.evals
+    if distributed.rank() != 0:  # under torchrun rank 0 writes the result
+        return record
     return write_entry(path, record, result.curve)
 
 

@@ -66,3 +66,13 @@ def load_average() -> float | None:
         return round(os.getloadavg()[0], 2)
     except (OSError, AttributeError):
         return None
+
+
+def make_sgd(groups: list[dict], fused: bool, **kw) -> torch.optim.SGD:
+    """SGD, fused into one kernel where this torch and device support it."""
+    if fused:
+        try:
+            return torch.optim.SGD(groups, fused=True, **kw)
+        except (TypeError, RuntimeError):  # older torch, or a device without the fused kernel
+            pass
+    return torch.optim.SGD(groups, **kw)

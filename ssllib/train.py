@@ -24,13 +24,14 @@ try:
 except ImportError:  # a bare GPU machine (issue 20): train without a progress bar
     tqdm = None
 
+from . import distributed
 from .augment import simsiam_augment
 from .config import config_hash
 from .data import atomic_torch_save, balanced_subset
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
 from .evaluate import evaluate_backbone
 from .gradients import decorrelation_alignment
-from .hardware import device_name, fast_features, load_average, pick_device
+from .hardware import device_name, fast_features, load_average, make_sgd, pick_device
 from .integrity import check_sealed, sealed
 from .loss_registry import build_loss
 from .models import BiasOnly, build_model, last_bias
@@ -70,16 +71,6 @@ class TrainingDiverged(RuntimeError):
     """The loss became inf/nan: the run stops with this one-line error instead of a result."""
 
 
-def make_sgd(groups: list[dict], fused: bool, **kw) -> torch.optim.SGD:
-    """SGD, fused into one kernel where this torch and device support it."""
-    if fused:
-        try:
-            return torch.optim.SGD(groups, fused=True, **kw)
-        except (TypeError, RuntimeError):  # older torch, or a device without the fused kernel
-            pass
-    return torch.optim.SGD(groups, **kw)
-
-
 # metrics of the final model taken from `snapshot_metrics` into the record
 SNAPSHOT_METRICS = ("bias_", "a8_", "p_", "decor_")
 
@@ -87,9 +78,13 @@ SNAPSHOT_METRICS = ("bias_", "a8_", "p_", "decor_")
 class Trainer:
     def __init__(self, cfg, data, device="auto"):
         self.cfg, self.data, self.device = cfg, data, pick_device(device)
+        self.rank, self.world = distributed.setup(self.device)  # torchrun: N processes, one run
         torch.manual_seed(cfg.seed)
         self.fast = fast_features(cfg.fast, self.device)
         self.model = build_model(cfg).to(self.device)
+        if distributed.wanted(self.world):
+            distributed.check(cfg, self.world)
+            self.model = distributed.global_batchnorm(self.model, self.device)
         if self.fast["channels_last"]:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.model.predictor.requires_grad_(cfg.predictor_trainable)
@@ -145,6 +140,8 @@ class Trainer:
                     g_aug=self.g_aug.get_state(), rng=torch.get_rng_state())  # rng: e.g. random negatives
 
     def save(self, path: Path) -> None:
+        if self.rank != 0:  # under torchrun rank 0 writes; every rank resumes from its file
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_torch_save(sealed(self.state()), path)
 
@@ -231,6 +228,9 @@ class Trainer:
         idx = self.batch_indices().to(self.device)
         x = self.train_x[idx]
         views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
+        if self.world > 1:  # every rank augments the global batch alike and keeps its own shard
+            views = [distributed.shard(v, self.rank, self.world) for v in views]
+            idx = distributed.shard(idx, self.rank, self.world)
         if self.fast["channels_last"]:
             views = [v.contiguous(memory_format=torch.channels_last) for v in views]
         autocast = torch.autocast(self.device.type, torch.bfloat16, enabled=self.fast["bf16_autocast"])
@@ -252,18 +252,21 @@ class Trainer:
         lr = self.set_lr()
         self.opt.zero_grad(set_to_none=True)
         (loss + probe_loss).backward()
+        if self.world > 1:
+            distributed.average_gradients([p for g in self.opt.param_groups for p in g["params"]], self.world)
         self.opt.step()
         row = None
         if self.step % self.cfg.log_every == 0 or self.step == self.total - 1:
-            row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=loss.item(), lr=lr,
-                       probe_acc=100 * (logits.argmax(1) == self.train_y[idx]).float().mean().item(),
-                       **decomposition_metrics(z[0].detach()))
+            z0 = distributed.gather(z[0].detach(), self.world)  # metrics of the global batch
+            hits = (logits.argmax(1) == self.train_y[idx]).float().mean()
+            row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=distributed.mean(loss, self.world).item(),
+                       lr=lr, probe_acc=100 * distributed.mean(hits, self.world).item(), **decomposition_metrics(z0))
             if self.phase_ends:
                 row["phase"] = self.phase()
             if any(True for _ in self.model.predictor.parameters()):  # Figure 5(a)'s eta_p, eta_z
                 with torch.no_grad():  # a copy, so that BN running statistics are not touched
-                    p = copy.deepcopy(self.model.predictor)(z[0].detach())
-                row.update(centre_products(z[0].detach(), p))
+                    p = copy.deepcopy(self.model.predictor)(z0)
+                row.update(centre_products(z0, p))
         self.step += 1
         return row
 
@@ -382,7 +385,7 @@ class Trainer:
         if ckpt_path is not None:
             self.save(ckpt_path)
         images = self.total * self.cfg.batch_size * self.cfg.n_views
-        info = dict(steps=self.total, steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
+        info = dict(steps=self.total, processes=self.world, steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
                     train_images=len(self.train_x), resumed_at_step=resumed_at,
                     train_class_counts=torch.bincount(self.train_y.cpu()).tolist(),
                     train_seconds=self.elapsed, eval_seconds=time.time() - eval_t0,
