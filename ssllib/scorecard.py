@@ -137,8 +137,18 @@ def benchmarks():
     """The JSON of every benchmark under results/benchmarks/, one column per device."""
     import pandas as pd
 
-    bench = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))]
+    bench = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
+             if not p.name.startswith("faults-")]
     return pd.DataFrame(bench).set_index("device").T if bench else "no benchmark results committed"
+
+
+def faults():
+    """benchmarks/faults.py's measurements (issue 19): kills, how many inside a write, whether the
+    resumed run's record is bit-identical to an uninterrupted one, files left over."""
+    import pandas as pd
+
+    rows = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("faults-*.json"))]
+    return pd.DataFrame(rows).set_index("device").T if rows else "no fault measurements committed"
 
 
 def trained_runs(profile: str):
