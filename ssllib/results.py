@@ -55,6 +55,12 @@ def _atomic_write(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def lock_is_live(lock: Path) -> bool:
+    """A lock held by a process that still runs (or by one on another host, which cannot be checked)."""
+    holder = _lock_holder(lock)
+    return holder is not None and (holder[1] != socket.gethostname() or _alive(holder[0]))
+
+
 def _lock_holder(lock: Path):
     """(pid, host) written in a lock file, or None while it is being written or unreadable."""
     try:
@@ -79,7 +85,10 @@ def run_lock(path: Path, poll: float = 1.0):
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             holder = _lock_holder(lock)
-            young = time.time() - lock.stat().st_mtime < 10 if lock.exists() else False
+            try:
+                young = time.time() - lock.stat().st_mtime < 10
+            except FileNotFoundError:  # released meanwhile: try again
+                continue
             if holder is None and young:  # its writer is between create and write
                 time.sleep(poll / 10)
                 continue

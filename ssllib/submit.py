@@ -18,7 +18,7 @@ from pathlib import Path
 from .config import config_hash
 from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
 from .data import cache_dir
-from .results import _lock_holder, entry_path
+from .results import entry_path, lock_is_live
 
 # per profile: minutes, GPUs and CPUs of one job
 RESOURCES = {"smoke": dict(timeout_min=10, gpus_per_node=0, cpus_per_task=2),
@@ -76,7 +76,7 @@ def pending(names, profile: str, folder: Path, seeds=None, overrides=None, varia
                 lock = path.with_name(path.name + ".lock")
                 if path.exists() or find_same_run(cfg, profile) is not None:
                     skipped.append((label, "cached"))
-                elif lock.exists() and _lock_holder(lock) is not None:
+                elif lock.exists() and lock_is_live(lock):
                     skipped.append((label, "being trained now"))
                 elif in_flight(folder, key):
                     skipped.append((label, "submitted before, not finished"))
