@@ -48,7 +48,6 @@ def write_status(status: list[dict], profile: str) -> None:
     the cached runs its chapter reads: how many, at which lengths, on which hardware, trained when
     and at which commits."""
     from ssllib import experiments
-    from ssllib.scorecard import lengths_of
 
     lines = ["# Run status", "",
              f"Written by `book/build.py` when this book was built (profile `{profile}`). Each chapter "
@@ -61,9 +60,7 @@ def write_status(status: list[dict], profile: str) -> None:
         for name, exp in experiments.EXPERIMENTS.items():
             if Path(exp.notebook).stem != row["notebook"]:
                 continue
-            for length in lengths_of(profile):
-                if length != profile and not exp.long_variants:
-                    continue
+            for length in exp.lengths(profile):
                 records += experiments.run_experiment(name, length, allow_train=False, progress=False,
                                                       allow_missing=True)
         counts = {}

@@ -72,7 +72,7 @@ def plan_epochs(s_per_step: float, per_epoch: int, budget_s: float, n_trained: i
 
 def run(args) -> int:
     os.environ["SSLLIB_RESULTS"] = str(Path(args.out) / "results")
-    from ssllib.data import load_dataset
+    from ssllib.data import atomic_write, load_dataset
     from ssllib.experiments import make_config, run_one
     from ssllib.hardware import device_name, pick_device
     from ssllib.train import schedule
@@ -84,9 +84,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     def save_log():
-        tmp = out / "campaign.json.tmp"
-        tmp.write_text(json.dumps(log, indent=1))
-        tmp.replace(out / "campaign.json")
+        atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
 
     data = load_dataset(args.dataset, args.data_dir)
     base = make_config("table2", "simsiam", args.profile, 0, dataset=args.dataset)

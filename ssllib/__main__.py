@@ -42,15 +42,10 @@ class OneLineParser(argparse.ArgumentParser):
 def submit_jobs(args) -> int:
     from .submit import submit
 
-    if args.profile not in PROFILES:
-        raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
     names = ["all"] if args.experiment == "all" else [get_experiment(args.experiment).name]
     overrides = parse_sets(args.set)
     if args.variant and names == ["all"]:
         raise ConfigError("--variant needs one experiment, not 'all'")
-    for v in args.variant or []:
-        if v not in EXPERIMENTS[names[0]].variants:
-            raise ConfigError(f"unknown variant {v!r} of {names[0]}; allowed: {', '.join(EXPERIMENTS[names[0]].variants)}")
     jobs, skipped = submit(names, args.profile, args.folder, args.cluster, args.seed, overrides, args.variant)
     for run, why in skipped:
         print(f"not submitted: {run} ({why})")
@@ -95,11 +90,11 @@ def main(argv=None) -> int:
                 print(f"{name}: {exp.title}\n  variants: {', '.join(exp.variants)}")
             print(f"profiles: {', '.join(PROFILES)}")
             return 0
+        if args.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
         if args.cmd == "submit":
             return submit_jobs(args)
         get_experiment(args.experiment)
-        if args.profile not in PROFILES:
-            raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
         overrides = parse_sets(args.set)
         variants = args.variant or EXPERIMENTS[args.experiment].variants_at(args.profile)
         seeds = args.seed or EXPERIMENTS[args.experiment].seeds_at(args.profile)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from . import experiments, plots, report
 from .config import ConfigError
+from .experiment_spec import LONG_OF
 from .paper import REPORTED
 from .results import read_curve
 from .verdicts import claims_for
@@ -26,7 +27,6 @@ from .verdicts import claims_for
 # the metrics glued for every variant, as "{value:.3f}" or "(not run)"
 GLUED = ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
          "a8_predicted_coef", "eta_p", "eta_z", "covariance_z")
-LONG = {"cpu": "cpu_long"}  # the long length of a profile (issue 16); others are their own
 
 
 @dataclass
@@ -163,7 +163,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     from IPython.display import display
 
     pd.set_option("display.max_colwidth", None)
-    profile = LONG.get(ch.profile, ch.profile)
+    profile = LONG_OF.get(ch.profile, ch.profile)  # a profile without a long length is its own
     trains = ch.allow_train and profile == ch.profile
     records = experiments.run_experiment(ch.name, profile, allow_train=trains, progress=False,
                                          allow_missing=True, device=ch.device)

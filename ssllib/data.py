@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .integrity import DIGEST_KEY, check_sealed, sealed
+from .integrity import DIGEST_KEY, check_sealed, one_line, sealed
 
 ARCHIVE = "cifar10-jpeg.tar.xz"
 ARCHIVE_SHA256 = "d7e5cf3d40e6038bc96c4efbb6f4611aaa7a8584d3140fb954bab4d5aebcba32"
@@ -218,8 +218,8 @@ def load_offline_cifar10(data_dir: Path) -> Dataset:
             return Dataset(**t, num_classes=10, sha256=digest,
                            source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
         except Exception as e:  # noqa: BLE001
-            reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-            print(f"decoded data cache {cached} not used ({reason}); decoding {ARCHIVE} again", file=sys.stderr)
+            print(f"decoded data cache {cached} not used ({one_line(e)}); decoding {ARCHIVE} again",
+                  file=sys.stderr)
     t = _decode_archive(archive)
     atomic_torch_save(sealed(t), cached)
     return Dataset(**t, num_classes=10, sha256=digest,

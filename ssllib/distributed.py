@@ -53,10 +53,6 @@ def check(cfg, world: int) -> None:
         raise ConfigError(f"bad value {cfg.batch_size} for batch_size: not divisible by the {world} processes")
 
 
-def rank() -> int:
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else int(os.environ.get("RANK", "0"))
-
-
 class GlobalBatchNorm(_BatchNorm):
     """BatchNorm over the global batch of all ranks, on any device: per-channel sums and sums of
     squares are all-reduced with autograd (torch.distributed.nn), then normalised as BN does

@@ -29,9 +29,15 @@ class Experiment:
     def seeds_at(self, profile: str) -> list:
         return list(self.default_seeds.get(profile, [0, 1] if profile in LONG_PROFILES else [0]))
 
+    def lengths(self, profile: str) -> list:
+        """The profiles this experiment's chapter reads at `profile`: its own and, for an
+        experiment with long_variants, the profile's long length."""
+        return [profile] + ([LONG_OF[profile]] if profile in LONG_OF and self.long_variants else [])
+
 
 # the lengths at which accuracy orderings are judged (issue 16); two seeds each by default
-LONG_PROFILES = ("cpu_long",)
+LONG_OF = {"cpu": "cpu_long"}  # a profile -> its long length
+LONG_PROFILES = tuple(LONG_OF.values())
 
 # the cpu length of most Section 3-4 chapters: 0.75 epoch, about 146 steps of 256 images
 SHORT = {"cpu": dict(epochs=0.75, warmup_epochs=0.05)}

@@ -229,7 +229,7 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
     if not allow_train:
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
-    rank, world = distributed.setup(pick_device(device)) if distributed.launched() else (0, 1)
+    rank, world = distributed.setup(pick_device(device))  # (0, 1) unless torchrun started us
     # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock
     with (run_lock(path) if rank == 0 else contextlib.nullcontext(False)) as waited:
         distributed.barrier(world)  # every rank past this point: rank 0 holds the lock
@@ -239,10 +239,10 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
             except CacheError as e:
                 print(f"cache entry rejected, recomputing: {e}")
         return _train_and_record(cfg, profile, path, force, device, data or load_dataset(cfg.dataset, data_dir),
-                                 progress)
+                                 progress, writes=rank == 0)
 
 
-def _train_and_record(cfg, profile, path, force, device, data, progress) -> dict:
+def _train_and_record(cfg, profile, path, force, device, data, progress, writes=True) -> dict:
     from .train import Trainer
 
     started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
@@ -262,7 +262,7 @@ def _train_and_record(cfg, profile, path, force, device, data, progress) -> dict
     }
     if result.evals:
         record["learning_curve"] = result.evals
-    if distributed.rank() != 0:  # under torchrun rank 0 writes the result
+    if not writes:  # under torchrun rank 0 writes the result
         return record
     return write_entry(path, record, result.curve)
 

@@ -15,6 +15,13 @@ import torch
 DIGEST_KEY = "sha256"  # the key under which a checkpoint or the data cache keeps its digest
 
 
+def one_line(e: Exception, limit: int = 160) -> str:
+    """The first line of an error's message (its type where it has none): what a damaged file's
+    report says went wrong."""
+    text = str(e).strip()
+    return text.splitlines()[0][:limit] if text else type(e).__name__
+
+
 def _feed(h, obj) -> None:
     """Feed a nested structure of tensors, numbers, strings, None, lists/tuples and dicts into `h`
     in a fixed order (dict keys sorted), tagging each item with its type."""

@@ -55,10 +55,20 @@ def _atomic_write(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
-def lock_is_live(lock: Path) -> bool:
-    """A lock held by a process that still runs (or by one on another host, which cannot be checked)."""
-    holder = _lock_holder(lock)
+def lock_path(path: Path) -> Path:
+    """The lock file of the result entry at `path` (run_lock)."""
+    return path.with_name(path.name + ".lock")
+
+
+def _holder_runs(holder) -> bool:
+    """Whether a lock's (pid, host) still runs: its process is alive, or it is on another host,
+    which cannot be checked from here."""
     return holder is not None and (holder[1] != socket.gethostname() or _alive(holder[0]))
+
+
+def lock_is_live(lock: Path) -> bool:
+    """A lock held by a process that still runs."""
+    return _holder_runs(_lock_holder(lock))
 
 
 def _lock_holder(lock: Path):
@@ -77,7 +87,7 @@ def run_lock(path: Path, poll: float = 1.0):
     waits for the holder and then reads its result (yields True when it waited); a lock left by a
     process that is gone (killed) is taken over.  A lock of another host is waited for, since its
     process cannot be checked from here."""
-    lock = path.with_name(path.name + ".lock")
+    lock = lock_path(path)
     waited = False
     while True:
         try:
@@ -92,7 +102,7 @@ def run_lock(path: Path, poll: float = 1.0):
             if holder is None and young:  # its writer is between create and write
                 time.sleep(poll / 10)
                 continue
-            if holder is None or (holder[1] == socket.gethostname() and not _alive(holder[0])):
+            if not _holder_runs(holder):
                 print(f"taking over the stale lock {lock} (its process is gone)", file=sys.stderr)
                 lock.unlink(missing_ok=True)
                 continue

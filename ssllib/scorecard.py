@@ -9,13 +9,8 @@ from pathlib import Path
 
 from . import experiments, report, verdicts
 from .ablations import ABLATIONS
-from .experiment_spec import LONG_PROFILES
+from .experiment_spec import LONG_OF
 from .results import CacheError, results_root
-
-
-def lengths_of(profile: str) -> list[str]:
-    """The short runs of `profile` and, for `cpu`, the accuracy chapters' long length."""
-    return [profile] + (list(LONG_PROFILES) if profile == "cpu" else [])
 
 
 def gather(profile: str = "cpu", allow_train: bool = False):
@@ -27,9 +22,9 @@ def gather(profile: str = "cpu", allow_train: bool = False):
     pd.set_option("display.max_colwidth", None)  # every table of the page in full
     pd.set_option("display.max_rows", None)
     rows, missing, everything = [], [], []
-    for length in lengths_of(profile):
+    for length in [profile] + ([LONG_OF[profile]] if profile in LONG_OF else []):
         for name, exp in experiments.EXPERIMENTS.items():
-            if length != profile and not exp.long_variants:
+            if length not in exp.lengths(profile):
                 continue  # only the accuracy chapters are run at the long length
             trains = allow_train and length == profile
             try:
@@ -106,16 +101,6 @@ def verdict_totals(rows):
     return pd.crosstab([frame["paper"], frame["length"]], frame["verdict"], margins=True, margins_name="all")
 
 
-def card(rows):
-    """Every claim, indexed by length, paper item and claim."""
-    import pandas as pd
-
-    pd.set_option("display.max_colwidth", None)
-    pd.set_option("display.max_rows", None)  # every claim, never "..." rows
-    frame = pd.DataFrame(rows)
-    return frame.drop(columns=["runs"]).set_index(["length", "item", "claim"]) if len(frame) else frame
-
-
 def costs(records):
     """One row per trained run (a run shared by two chapters once): device, time, throughput and
     the fast-path features it used (ssllib.train.fast_features)."""
@@ -133,22 +118,25 @@ def costs(records):
     return cost.set_index("run") if len(cost) else cost
 
 
-def benchmarks():
-    """The JSON of every benchmark under results/benchmarks/, one column per device."""
+def _by_device(faults: bool, none: str):
+    """The JSON files under results/benchmarks/ (the fault measurements, or every other benchmark),
+    one column per device."""
     import pandas as pd
 
-    bench = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
-             if not p.name.startswith("faults-")]
-    return pd.DataFrame(bench).set_index("device").T if bench else "no benchmark results committed"
+    rows = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
+            if p.name.startswith("faults-") == faults]
+    return pd.DataFrame(rows).set_index("device").T if rows else none
+
+
+def benchmarks():
+    """Every benchmark's JSON, one column per device."""
+    return _by_device(False, "no benchmark results committed")
 
 
 def faults():
     """benchmarks/faults.py's measurements (issue 19): kills, how many inside a write, whether the
     resumed run's record is bit-identical to an uninterrupted one, files left over."""
-    import pandas as pd
-
-    rows = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("faults-*.json"))]
-    return pd.DataFrame(rows).set_index("device").T if rows else "no fault measurements committed"
+    return _by_device(True, "no fault measurements committed")
 
 
 def trained_runs(profile: str):

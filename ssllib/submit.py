@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .config import config_hash
 from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
-from .data import cache_dir
-from .results import entry_path, lock_is_live
+from .data import atomic_write, cache_dir
+from .results import entry_path, lock_is_live, lock_path
 
 # per profile: minutes, GPUs and CPUs of one job
 RESOURCES = {"smoke": dict(timeout_min=10, gpus_per_node=0, cpus_per_task=2),
@@ -52,11 +52,15 @@ def ledger_path(folder: Path) -> Path:
     return Path(folder) / "ledger.json"
 
 
-def in_flight(folder: Path, key: str) -> bool:
+def read_ledger(folder: Path) -> dict:
+    """config hash -> the job submitted for it (job_id, run, when)."""
+    return json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
+
+
+def in_flight(folder: Path, ledger: dict, key: str) -> bool:
     """Submitted before and not finished: the ledger names a job whose result file is not written."""
     from submitit.core.utils import JobPaths
 
-    ledger = json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
     if key not in ledger:
         return False
     return not JobPaths(Path(folder), job_id=ledger[key]["job_id"], task_id=0).result_pickle.exists()
@@ -64,7 +68,7 @@ def in_flight(folder: Path, key: str) -> bool:
 
 def pending(names, profile: str, folder: Path, seeds=None, overrides=None, variants=None) -> tuple[list, list]:
     """(runs to submit as (experiment, variant, seed, hash), runs left out with the reason)."""
-    todo, skipped = [], []
+    todo, skipped, ledger = [], [], read_ledger(folder)
     names = list(EXPERIMENTS) if names == ["all"] else names
     for name in names:
         exp = get_experiment(name)
@@ -73,12 +77,11 @@ def pending(names, profile: str, folder: Path, seeds=None, overrides=None, varia
                 cfg = make_config(name, variant, profile, seed, **(overrides or {}))
                 path, key = entry_path(cfg, profile), config_hash(cfg)
                 label = f"{name}/{variant} seed {seed}"
-                lock = path.with_name(path.name + ".lock")
                 if path.exists() or find_same_run(cfg, profile) is not None:
                     skipped.append((label, "cached"))
-                elif lock.exists() and lock_is_live(lock):
+                elif lock_is_live(lock_path(path)):
                     skipped.append((label, "being trained now"))
-                elif in_flight(folder, key):
+                elif in_flight(folder, ledger, key):
                     skipped.append((label, "submitted before, not finished"))
                 elif key in {k for *_, k in todo}:
                     skipped.append((label, "the same run is already in this submission"))
@@ -100,12 +103,9 @@ def submit(names, profile: str, folder: str | Path | None = None, cluster: str |
     res = RESOURCES.get(profile, RESOURCES["gpu"])
     executor.update_parameters(name=f"ssllib-{profile}", **res)
     jobs = [executor.submit(RunJob(name, variant, seed, profile, overrides)) for name, variant, seed, _ in todo]
-    ledger = json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
+    ledger = read_ledger(folder)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for (name, variant, seed, key), job in zip(todo, jobs):
         ledger[key] = {"job_id": str(job.job_id), "run": f"{name}/{variant} seed {seed}", "submitted": now}
-    ledger_path(folder).parent.mkdir(parents=True, exist_ok=True)
-    tmp = ledger_path(folder).with_suffix(".tmp")
-    tmp.write_text(json.dumps(ledger, indent=1))
-    tmp.replace(ledger_path(folder))
+    atomic_write(ledger_path(folder), lambda tmp: tmp.write_text(json.dumps(ledger, indent=1)))
     return jobs, skipped

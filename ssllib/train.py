@@ -32,7 +32,7 @@ from .decomposition import bias_centre_metrics, centre_products, decomposition_m
 from .evaluate import evaluate_backbone
 from .gradients import decorrelation_alignment
 from .hardware import device_name, fast_features, load_average, make_sgd, pick_device
-from .integrity import check_sealed, sealed
+from .integrity import check_sealed, one_line, sealed
 from .loss_registry import build_loss
 from .models import BiasOnly, build_model, last_bias
 
@@ -142,7 +142,6 @@ class Trainer:
     def save(self, path: Path) -> None:
         if self.rank != 0:  # under torchrun rank 0 writes; every rank resumes from its file
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_torch_save(sealed(self.state()), path)
 
     def load(self, path: Path) -> bool:
@@ -160,8 +159,7 @@ class Trainer:
             self._restore(s)
         except Exception as e:  # noqa: BLE001  (any damage: report, and train from scratch)
             import sys
-            reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-            print(f"checkpoint {path} not used ({reason}); starting over from step 0", file=sys.stderr)
+            print(f"checkpoint {path} not used ({one_line(e)}); starting over from step 0", file=sys.stderr)
             self.__init__(self.cfg, self.data, self.device)  # undo a partial restore
             return False
         return True
@@ -246,7 +244,8 @@ class Trainer:
             with torch.no_grad(), autocast:  # the same arithmetic as the online encoder
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
         loss = loss_fn(z, self.model.predictor, **extra)
-        self.check_finite(loss, due=self.step % self.cfg.log_every == 0 or self.step == self.total - 1)
+        log_now = self.step % self.cfg.log_every == 0 or self.step == self.total - 1
+        self.check_finite(loss, due=log_now)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()
@@ -256,7 +255,7 @@ class Trainer:
             distributed.average_gradients([p for g in self.opt.param_groups for p in g["params"]], self.world)
         self.opt.step()
         row = None
-        if self.step % self.cfg.log_every == 0 or self.step == self.total - 1:
+        if log_now:
             z0 = distributed.gather(z[0].detach(), self.world)  # metrics of the global batch
             hits = (logits.argmax(1) == self.train_y[idx]).float().mean()
             row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=distributed.mean(loss, self.world).item(),
