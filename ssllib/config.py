@@ -101,7 +101,7 @@ PROFILES: dict[str, dict] = {
                 log_every=5, ckpt_every=25),
     # the cpu model at the length where SimSiam has learned more than every control (issue 16):
     # 10 epochs of all 50,000 images, a 2-epoch warm-up (absolute, not scaled from A.1's 10 of
-    # 1000), kNN / linear every 2 epochs; ~10 min a run at bf16 on 2 cores
+    # 1000), kNN / linear every 2 epochs; ~17 min a run at bf16 on 2 cores, evaluations included
     "cpu_long": dict(width=16, proj_hidden=512, proj_dim=512, pred_hidden=128, batch_size=256,
                      epochs=10.0, warmup_epochs=2.0, eval_train_size=10000, eval_test_size=10000,
                      eval_every=2.0, log_every=10, ckpt_every=50),

@@ -118,25 +118,47 @@ def costs(records):
     return cost.set_index("run") if len(cost) else cost
 
 
-def _by_device(faults: bool, none: str):
-    """The JSON files under results/benchmarks/ (the fault measurements, or every other benchmark),
-    one column per device."""
+def _benchmark_files(prefix: str | None):
+    """The JSON files under results/benchmarks/ whose name starts with `prefix` (None: every file
+    no other section shows)."""
+    own = ("faults-", "arithmetic-")
+    return [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
+            if (p.name.startswith(prefix) if prefix else not p.name.startswith(own))]
+
+
+def _by_device(prefix: str | None, none: str):
+    """Those files, one column per device."""
     import pandas as pd
 
-    rows = [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
-            if p.name.startswith("faults-") == faults]
+    rows = _benchmark_files(prefix)
     return pd.DataFrame(rows).set_index("device").T if rows else none
 
 
 def benchmarks():
     """Every benchmark's JSON, one column per device."""
-    return _by_device(False, "no benchmark results committed")
+    return _by_device(None, "no benchmark results committed")
 
 
 def faults():
     """benchmarks/faults.py's measurements (issue 19): kills, how many inside a write, whether the
     resumed run's record is bit-identical to an uninterrupted one, files left over."""
-    return _by_device(True, "no fault measurements committed")
+    return _by_device("faults-", "no fault measurements committed")
+
+
+def arithmetic():
+    """benchmarks/arithmetic.py's comparison (issue 16): one chapter trained in fp32 and in bf16
+    autocast, every claim judged on each; one row per claim and device."""
+    import pandas as pd
+
+    files = _benchmark_files("arithmetic-")
+    if not files:
+        return "no fp32 / bf16 comparison committed"
+    for r in files:
+        print(f"{r['device']}: {r['experiment']} at profile {r['profile']}, {len(r['runs']['fp32'])} runs "
+              f"in each arithmetic ({r['seconds']['fp32'] / 60:.1f} min fp32, {r['seconds']['bf16'] / 60:.1f} "
+              f"min bf16); same verdicts: {'yes' if r['same_verdicts'] else 'no'}")
+    return pd.DataFrame([{"device": r["device"], **{k: c[k] for k in ("claim", "fp32", "bf16", "fp32 ours", "bf16 ours")}}
+                         for r in files for c in r["claims"]]).set_index(["device", "claim"])
 
 
 def trained_runs(profile: str):

@@ -37,3 +37,18 @@ def test_cpu_step_benchmark_compares_fp32_and_bf16_in_one_run(tmp_path):
             "--matmul-n", "64")
     assert r["bf16_speedup"] == r["fp32_seconds_per_step"] / r["bf16_seconds_per_step"]
     assert r["step_gflop"] > 0 and 0 < r["fp32_fraction_of_matmul"] and r["cpu_model"]
+
+
+def test_arithmetic_benchmark_trains_each_arithmetic_apart_and_compares_verdicts(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "arithmetic.py"), "--experiment", "fig4",
+                    "--profile", "smoke", "--set", "dataset=synthetic", "--out", str(tmp_path)],
+                   capture_output=True)  # exit 1 only says the verdicts differ; the JSON says which
+    (path,) = tmp_path.glob("arithmetic-*.json")
+    r = json.loads(path.read_text())
+    fp32, bf16 = r["runs"]["fp32"], r["runs"]["bf16"]
+    assert set(fp32) == set(bf16) == {"centre/0", "residual/0", "random/0"}
+    assert not any(run["bf16_autocast"] for run in fp32.values())  # each arm really ran its arithmetic
+    assert all(run["bf16_autocast"] for run in bf16.values())
+    assert fp32 != bf16  # two trainings, not one cache entry read twice
+    assert r["claims"] and all(c["same"] == (c["fp32"] == c["bf16"]) for c in r["claims"])
+    assert r["same_verdicts"] == all(c["same"] for c in r["claims"])
