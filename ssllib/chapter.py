@@ -125,11 +125,23 @@ def glue_metrics(ch: Chapter, prefix: str | None = None) -> None:
             glue(f"{prefix}_{v}_{key}", f"{report.mean_std(have)[0]:.3f}" if have else "(not run)")
 
 
+def glue_paper(ch: Chapter) -> None:
+    """The paper's numbers for this chapter (ssllib.paper, where they are typed once) glued as
+    `paper_<experiment>_<variant>_<key>`, so that the prose quotes them without retyping them."""
+    for variant, row in REPORTED.get(ch.name, {}).items():
+        for key, value in row.items():
+            numbers = value if isinstance(value, tuple) else (value,)  # a tuple is a range: "0.1-0.2"
+            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
+                glue(f"paper_{ch.name}_{variant}_{key}", "-".join(f"{x:g}" for x in numbers))
+
+
 def verdicts(ch: Chapter):
-    """The computed verdict of every claim of this chapter (ssllib.verdicts), reasons in full."""
+    """The computed verdict of every claim of this chapter (ssllib.verdicts), reasons in full; the
+    chapter's own and the paper's numbers glued for the prose."""
     import pandas as pd
 
     glue_metrics(ch)
+    glue_paper(ch)
     pd.set_option("display.max_colwidth", None)
     return report.frame(verdicts_of(ch), "claim")
 

@@ -70,7 +70,7 @@ FIG5_6 = {  # Figures 5(a), 5(c), 6 are plots; Sections 3.3-3.5 say:
                         "training except the first epochs (Fig. 6)"},
     "mirror_simsiam": {"label": "Mirror SimSiam", "collapse": True, "eta_z": 0.2,
                        "text": "o_e holds about +0.2 o_z (eta_z ~ 0.2, Fig. 5a)"},
-    "infonce": {"label": "InfoNCE", "collapse": False,
+    "infonce": {"label": "InfoNCE", "collapse": False, "tau_peak": (0.1, 0.2),
                 "text": "r_e aligns with the de-correlation gradient for a wide range of tau, most "
                         "around 0.1-0.2 (Fig. 5c); covariance falls during training (Fig. 6)"},
     "infonce_no_r_e": {"label": "InfoNCE without r_e", "collapse": False,

@@ -92,6 +92,23 @@ def card_html(rows) -> str:
     return "".join(out) + "</tbody></table>" + SORT_SCRIPT
 
 
+def short_vs_long(rows, kind: str = "accuracy"):
+    """Every claim of `kind` judged at a long length beside the same claim at the short length:
+    what training for longer changed (issue 16).  One row per experiment and claim."""
+    import pandas as pd
+
+    long_lengths = set(LONG_OF.values())
+    short = {(r["experiment"], r["claim"]): r for r in rows if r["length"] not in long_lengths}
+    out = []
+    for r in rows:
+        if r["length"] in long_lengths and r["kind"] == kind:
+            before = short.get((r["experiment"], r["claim"]), {})
+            out.append({"experiment": r["experiment"], "claim": r["claim"],
+                        "short": before.get("verdict", "(no verdict)"), "long": r["verdict"],
+                        "long length": r["length"], "ours at the long length": r["ours"]})
+    return pd.DataFrame(out).set_index(["experiment", "claim"]) if out else "no claim judged at a long length yet"
+
+
 def verdict_totals(rows):
     """How many claims got each verdict, per paper and length (all claims, restatements included)."""
     import pandas as pd
