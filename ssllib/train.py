@@ -127,6 +127,7 @@ class Trainer:
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
         self.evals, self.eval_seconds = [], 0.0  # the learning curve (cfg.eval_every)
+        self.last_eval = (None, None)  # (step, evaluate_backbone's result) of the latest monitor()
         self.target = None  # Chen & He's k-step alternation: the encoder that computes eta
         self.nonfinite, self.last_finite_check = None, 0  # the GPU's on-device loss check
 
@@ -320,7 +321,9 @@ class Trainer:
         the run's fixed evaluation split, with the latest logged collapse indicators.  It touches
         no training state or generator, so a run with it trains exactly as one without."""
         t0 = time.time()
-        m, _, _ = evaluate_backbone(self.model.backbone, self.data, self.cfg, self.device, seed=self.cfg.seed)
+        self.last_eval = (self.step, evaluate_backbone(self.model.backbone, self.data, self.cfg, self.device,
+                                                       seed=self.cfg.seed))
+        m = self.last_eval[1][0]
         last = self.curve[-1] if self.curve else {}
         self.evals.append(dict(step=self.step, epoch=round(self.step / self.per_epoch, 4),
                                knn_acc=m["knn_acc"], linear_acc=m["linear_acc"],
@@ -370,8 +373,11 @@ class Trainer:
         eval_t0 = time.time()
         if self.cfg.bn_calibration:
             self.calibrate_bn(self.cfg.bn_calibration)
-        metrics, spectrum, (f_te, y_te) = evaluate_backbone(self.model.backbone, self.data, self.cfg,
-                                                            self.device, seed=self.cfg.seed)
+        if not self.cfg.bn_calibration and self.last_eval[0] == self.step:
+            metrics, spectrum, (f_te, y_te) = self.last_eval[1]  # the curve's last point: the same call
+        else:
+            metrics, spectrum, (f_te, y_te) = evaluate_backbone(self.model.backbone, self.data, self.cfg,
+                                                                self.device, seed=self.cfg.seed)
         with torch.no_grad():
             online = self.probe(f_te.to(self.device)).argmax(1).cpu() == y_te
         metrics["online_linear_acc"] = 100 * online.float().mean().item()

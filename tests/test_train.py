@@ -182,6 +182,10 @@ def test_learning_curve_evaluates_on_schedule_and_survives_a_kill(tiny, tmp_path
     whole = Trainer(cfg, synthetic()).fit(progress=False)
     assert [e["step"] for e in whole.evals] == [0, 4, 8, 12, 16]
     assert [r["loss"] for r in whole.curve] == [r["loss"] for r in plain.curve]
+    # the final evaluation is the curve's last point (evaluated once), and what a run without it gets
+    assert {k: whole.metrics[k] for k in ("knn_acc", "linear_acc")} == {
+        k: whole.evals[-1][k] for k in ("knn_acc", "linear_acc")} == {k: plain.metrics[k] for k in ("knn_acc", "linear_acc")}
+    assert whole.metrics["online_linear_acc"] == plain.metrics["online_linear_acc"]
     ckpt = tmp_path / "curve.pt"
     assert Trainer(cfg, synthetic()).fit(ckpt, progress=False, max_steps=7) is None
     resumed = Trainer(cfg, synthetic()).fit(ckpt, progress=False)
