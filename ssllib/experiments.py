@@ -231,18 +231,29 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
     rank, world = distributed.setup(pick_device(device))  # (0, 1) unless torchrun started us
     # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock
-    with (run_lock(path) if rank == 0 else contextlib.nullcontext(False)) as waited:
+    with (run_lock(path) if rank == 0 else contextlib.nullcontext("free")) as got:
         distributed.barrier(world)  # every rank past this point: rank 0 holds the lock
-        if (waited or world > 1) and path.exists():
+        if (got == "waited" or world > 1) and path.exists():
             try:
                 return read_entry(path)
             except CacheError as e:
                 print(f"cache entry rejected, recomputing: {e}")
         return _train_and_record(cfg, profile, path, force, device, data or load_dataset(cfg.dataset, data_dir),
-                                 progress, writes=rank == 0)
+                                 progress, writes=rank == 0, interrupted_before=got == "stale")
 
 
-def _train_and_record(cfg, profile, path, force, device, data, progress, writes=True) -> dict:
+def how_it_started(resumed_at: int, had_checkpoint: bool, interrupted_before: bool) -> str:
+    """What the record says about earlier attempts (issue 16): resumed from a checkpoint, or
+    started over because the checkpoint was unusable or gone (a new machine), or a first attempt."""
+    if resumed_at:
+        return f"resumed at step {resumed_at}"
+    if had_checkpoint:
+        return "started over: its checkpoint could not be used"
+    return "started over: an earlier attempt left no checkpoint" if interrupted_before else "trained from the start"
+
+
+def _train_and_record(cfg, profile, path, force, device, data, progress, writes=True,
+                      interrupted_before=False) -> dict:
     from .train import Trainer
 
     started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
@@ -251,7 +262,9 @@ def _train_and_record(cfg, profile, path, force, device, data, progress, writes=
         remove_stale_temps(folder)
     if force and ckpt.exists():
         ckpt.unlink()
+    had_checkpoint = ckpt.exists()
     result = Trainer(cfg, data, device).fit(ckpt, progress=progress)
+    result.info["start"] = how_it_started(result.info["resumed_at_step"], had_checkpoint, interrupted_before)
     ended = dt.datetime.now(dt.timezone.utc)
     metrics = dict(result.metrics, collapsed=is_collapsed(result.metrics["m_r"]))
     record = {

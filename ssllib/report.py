@@ -87,6 +87,8 @@ def provenance_rows(records):
             "batch": c["batch_size"], "steps": t["steps"], "epochs": c["epochs"],
             "device": p["device"], "train min": round(p["train_seconds"] / 60, 1),
             "images/s": round(p["images_per_s"]) if p["images_per_s"] else "–",
+            "start": t.get("start", f"resumed at step {t['resumed_at_step']}" if t.get("resumed_at_step")
+                           else "–"),  # older records say only where they resumed
             "commit": p["git_sha"][:8] + ("+dirty" if p["git_dirty"] else ""),
             "when": p["ended"], "hash": r["config_hash"],
         })

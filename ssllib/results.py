@@ -84,11 +84,12 @@ def _lock_holder(lock: Path):
 def run_lock(path: Path, poll: float = 1.0):
     """The exclusive right to train the entry at `path` (issue 19): a lock file beside it holding
     the trainer's PID and host, created atomically (O_EXCL).  A second process of the same config
-    waits for the holder and then reads its result (yields True when it waited); a lock left by a
-    process that is gone (killed) is taken over.  A lock of another host is waited for, since its
+    waits for the holder and then reads its result; a lock left by a process that is gone (killed)
+    is taken over.  Yields how the lock was got: "waited" (for a live holder), "stale" (taken over
+    from a dead one: an earlier attempt was interrupted) or "free".  A lock of another host is waited for, since its
     process cannot be checked from here."""
     lock = lock_path(path)
-    waited = False
+    waited = stale = False
     while True:
         try:
             lock.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +106,7 @@ def run_lock(path: Path, poll: float = 1.0):
             if not _holder_runs(holder):
                 print(f"taking over the stale lock {lock} (its process is gone)", file=sys.stderr)
                 lock.unlink(missing_ok=True)
+                stale = True
                 continue
             if not waited:
                 print(f"{path.name} is being trained by process {holder[0]} on {holder[1]}; waiting for it",
@@ -122,7 +124,7 @@ def run_lock(path: Path, poll: float = 1.0):
             raise storage_error(lock, e) from None
         break
     try:
-        yield waited
+        yield "waited" if waited else "stale" if stale else "free"
     finally:
         lock.unlink(missing_ok=True)
 

@@ -25,6 +25,21 @@ def test_record_has_the_agreed_keys(tiny):
     assert entry_path(tiny, "smoke").name == config_hash(tiny) + ".json"
 
 
+def test_the_record_says_how_training_started(tiny):
+    """Issue 16: a first attempt, or one whose checkpoint could not be used, says so in the record
+    (a resumed one says where it resumed: tests/test_processes.py, with a stale lock and no
+    checkpoint: 'started over')."""
+    from ssllib.results import checkpoint_path
+
+    first = run(tiny)
+    assert first["train"]["start"] == "trained from the start"
+    checkpoint_path(tiny, "smoke").write_bytes(b"damaged")
+    again = experiments._train_and_record(tiny, "smoke", entry_path(tiny, "smoke"), force=False, device="cpu",
+                                          data=experiments.load_dataset("synthetic"), progress=False)
+    assert again["train"]["start"] == "started over: its checkpoint could not be used"
+    assert again["metrics"] == first["metrics"]
+
+
 def test_hit_never_retrains(tiny, monkeypatch):
     first = run(tiny)
     monkeypatch.setattr(train.Trainer, "fit", lambda *a, **k: pytest.fail("retrained on a hit"))

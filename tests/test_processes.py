@@ -60,6 +60,8 @@ def test_a_stale_lock_of_a_killed_process_is_taken_over(tmp_path):
     done = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "taking over the stale lock" in done.stderr
     assert not list((tmp_path / "results").rglob("*.lock"))
+    (path,) = (tmp_path / "results" / "smoke" / "table2").glob("*.json")  # no checkpoint survived it
+    assert json.loads(path.read_text())["train"]["start"] == "started over: an earlier attempt left no checkpoint"
 
 
 def small_disk(path: Path, size: str, read_only: bool = False) -> Path:
