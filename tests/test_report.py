@@ -165,3 +165,23 @@ def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
     fixed = seeds("lr_constant", 50) + seeds("fixed_random", 48)  # does not collapse, and is not far below
     got = {c["claim"]: c["verdict"] for c in claims_for("ab_predictor", fixed)}
     assert got["a predictor fixed at random init does not work (far below a learned one)"] == report.UNDECIDED
+
+
+def test_short_vs_long_pairs_each_long_accuracy_claim_with_its_short_verdict():
+    """Issue 16: the scorecard's 'what the long runs changed' puts an accuracy claim judged at
+    cpu_long beside the same claim (same experiment, same words) at cpu; collapse claims and a
+    claim with no short verdict are handled, not dropped silently."""
+    from ssllib.scorecard import short_vs_long
+
+    def row(exp, claim, length, verdict, kind="accuracy"):
+        return {"experiment": exp, "claim": claim, "length": length, "verdict": verdict, "kind": kind, "ours": "x"}
+
+    rows = [row("table4", "a > b", "cpu", "not reproduced"), row("table4", "a > b", "cpu_long", "reproduced"),
+            row("table3", "a > b", "cpu", "undecided"),  # same words, other experiment: not paired
+            row("table5", "c > d", "cpu_long", "undecided"),
+            row("table4", "x collapses", "cpu_long", "reproduced", kind="collapse")]
+    t = short_vs_long(rows)
+    assert list(t.index) == [("table4", "a > b"), ("table5", "c > d")]
+    assert t.loc[("table4", "a > b"), "short"] == "not reproduced" and t.loc[("table4", "a > b"), "long"] == "reproduced"
+    assert t.loc[("table5", "c > d"), "short"] == "(no verdict)"
+    assert isinstance(short_vs_long(rows[:1]), str)  # nothing at a long length: one line says so
