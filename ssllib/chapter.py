@@ -22,7 +22,7 @@ from .config import ConfigError
 from .experiment_spec import LONG_OF
 from .paper import REPORTED
 from .results import read_curve
-from .verdicts import claims_for
+from .verdicts import claims_for, overtakes
 
 # the metrics glued for every variant, as "{value:.3f}" or "(not run)"
 GLUED = ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
@@ -198,6 +198,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
               for c in claims if c["claim"].startswith("SimSiam learns features")}
     for k in ("knn", "linear"):
         glue(f"{ch.name}_long_{k}", learns.get(k, "(not run at this length)"))
+        glue(f"{ch.name}_long_overtakes_{k}", overtakes(records, f"{k}_acc"))
     if any(r.get("learning_curve") for r in records + extra):
         import matplotlib.pyplot as plt
 

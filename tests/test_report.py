@@ -185,3 +185,18 @@ def test_short_vs_long_pairs_each_long_accuracy_claim_with_its_short_verdict():
     assert t.loc[("table4", "a > b"), "short"] == "not reproduced" and t.loc[("table4", "a > b"), "long"] == "reproduced"
     assert t.loc[("table5", "c > d"), "short"] == "(no verdict)"
     assert isinstance(short_vs_long(rows[:1]), str)  # nothing at a long length: one line says so
+
+
+def test_overtakes_finds_the_first_epoch_simsiam_clears_the_strongest_control():
+    """Issue 16: read off the learning curve (mean over seeds), against the best control's mean."""
+    from ssllib.verdicts import overtakes
+
+    def sim(knns):
+        r = rec("simsiam", 0.9, 50, knn_acc=knns[-1])
+        return dict(r, learning_curve=[{"epoch": 2.0 * i, "knn_acc": k} for i, k in enumerate(knns)])
+
+    controls = [rec("random_init", 0.9, 37, knn_acc=29.0), rec("raw_pixels", 0.9, 35, knn_acc=35.0)]
+    runs = [sim([29, 36, 40, 44]), sim([29, 34, 41, 46])]  # means 29, 35, 40.5, 45: +5 over pixels at epoch 4
+    assert overtakes(controls + runs).startswith("epoch 4 (40.5% vs 35.0% for raw_pixels, 2 seeds)")
+    assert overtakes(controls + [sim([29, 33, 38, 39])]) == "not within the 6 epochs run"
+    assert overtakes(runs) == "(not run at this length)"  # no control: nothing to overtake
