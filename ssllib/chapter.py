@@ -168,7 +168,8 @@ def lowest_m_r(ch: Chapter, variants):
 
 def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     """The accuracy claims at the long length (issue 16): this experiment's long-length runs
-    (`long_variants`), their learning curves, the paper-vs-ours table and the verdicts.  Trains
+    (`long_variants`), their learning curves and collapse indicators over the whole horizon, the
+    paper-vs-ours table and the verdicts.  Trains
     only when the chapter itself runs at the long length and may train; otherwise shows what is
     cached and names what is not.  Glues `<experiment>_long_<variant>_<metric>`."""
     import pandas as pd
@@ -202,9 +203,11 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     if any(r.get("learning_curve") for r in records + extra):
         import matplotlib.pyplot as plt
 
-        fig = plots.learning_curves(records + extra)
-        display(fig)
-        plt.close(fig)
+        for fig in (plots.learning_curves(records + extra),
+                    plots.curves(records, title=f"{profile}: the collapse indicators over the whole horizon "
+                                                "(mean over seeds)")):
+            display(fig)
+            plt.close(fig)
     display(paper_table(long_ch))
     display(report.frame(claims, "claim").drop(columns=["runs"], errors="ignore"))
     return long_ch
