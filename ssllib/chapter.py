@@ -169,9 +169,9 @@ def lowest_m_r(ch: Chapter, variants):
 def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     """The accuracy claims at the long length (issue 16): this experiment's long-length runs
     (`long_variants`), their learning curves and collapse indicators over the whole horizon, the
-    paper-vs-ours table and the verdicts.  Trains
-    only when the chapter itself runs at the long length and may train; otherwise shows what is
-    cached and names what is not.  Glues `<experiment>_long_<variant>_<metric>`."""
+    paper-vs-ours table and the verdicts.  Trains only when the chapter itself runs at the long
+    length and may train; otherwise shows what is cached and names what is not.  Glues
+    `<experiment>_long_<variant>_<metric>` and, for Table 2, where SimSiam overtakes the controls."""
     import pandas as pd
     from IPython.display import display
 
