@@ -129,7 +129,7 @@ def glue_paper(ch: Chapter) -> None:
     """The paper's numbers for this chapter (ssllib.paper, where they are typed once) glued as
     `paper_<experiment>_<variant>_<key>`, so that the prose quotes them without retyping them."""
     for variant, row in REPORTED.get(ch.name, {}).items():
-        for key, value in row.items():
+        for key, value in (row.items() if isinstance(row, dict) else ()):  # some entries are notes
             numbers = value if isinstance(value, tuple) else (value,)  # a tuple is a range: "0.1-0.2"
             if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
                 glue(f"paper_{ch.name}_{variant}_{key}", "-".join(f"{x:g}" for x in numbers))

@@ -200,3 +200,18 @@ def test_overtakes_finds_the_first_epoch_simsiam_clears_the_strongest_control():
     assert overtakes(controls + runs).startswith("epoch 4 (40.5% vs 35.0% for raw_pixels, 2 seeds)")
     assert overtakes(controls + [sim([29, 33, 38, 39])]) == "not within the 6 epochs run"
     assert overtakes(runs) == "(not run at this length)"  # no control: nothing to overtake
+
+
+def test_the_papers_numbers_are_glued_from_ssllib_paper_for_every_chapter(monkeypatch):
+    """Prose quotes the paper through glue (`paper_<experiment>_<variant>_<key>`), never retyped;
+    every experiment's entry in ssllib.paper can be glued (some entries are notes, not rows)."""
+    from ssllib import chapter
+    from ssllib.paper import REPORTED
+
+    glued = {}
+    monkeypatch.setattr(chapter, "glue", lambda name, text: glued.__setitem__(name, text))
+    for name in REPORTED:
+        chapter.glue_paper(chapter.Chapter(name, "cpu", []))
+    assert glued["paper_fig5_6_simsiam_eta_p"] == f"{REPORTED['fig5_6']['simsiam']['eta_p']:g}"
+    assert glued["paper_fig5_6_infonce_tau_peak"] == "-".join(f"{t:g}" for t in REPORTED["fig5_6"]["infonce"]["tau_peak"])
+    assert not any(k.endswith(("_label", "_collapse", "_text")) for k in glued)  # words and flags stay out
