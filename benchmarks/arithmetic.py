@@ -26,8 +26,9 @@ METRICS = ("linear_acc", "knn_acc", "m_o", "m_r", "eta_p", "eta_z", "covariance_
 
 def train(work: Path, experiment: str, profile: str, fast: str, sets: list[str]) -> float:
     """Every run of `experiment` at `profile` with cfg.fast = `fast`, in `work`; seconds taken."""
-    env = dict(os.environ, SSLLIB_RESULTS=str(work / "results"), SSLLIB_CHECKPOINTS=str(work / "ckpt"),
-               PYTHONPATH=str(ROOT))
+    from faults import env_for  # benchmarks/faults.py: a run's own results and checkpoint folders
+
+    env = env_for(work)
     cmd = [sys.executable, "-m", "ssllib", "run", experiment, "--profile", profile, "--set", f"fast={fast}",
            "--no-progress"] + [a for s in sets for a in ("--set", s)]
     t0 = time.time()
@@ -39,8 +40,6 @@ def train(work: Path, experiment: str, profile: str, fast: str, sets: list[str])
 
 def judged(work: Path, experiment: str, profile: str) -> tuple[list[dict], dict]:
     """The records trained in `work`, judged: (claims, {"variant/seed": metrics})."""
-    import os
-
     from ssllib.results import read_entry
     from ssllib.verdicts import claims_for
 
