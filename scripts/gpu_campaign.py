@@ -17,7 +17,17 @@ soon as its run ends (a timeout still returns the finished ones), with $OUT/camp
 what ran, what was skipped and why.  `merge` checks every record (checksums, config hash) before
 copying it into results/<profile>/.
 
-`--profile smoke --dataset synthetic --device cpu` runs the same path on a CPU in seconds: the test
+`runs` trains a given list of runs (experiment:variant:seed) at one profile instead, `--jobs` at
+a time as separate `python -m ssllib run` processes sharing the GPU (a width-16 model leaves an
+H200 mostly idle, so runs side by side cost little more than one): the issue-16 runs at `cpu_long`.
+The returned folder may be at most two levels deep and hold at most 8 files, so every finished
+record is packed into $OUT/results.tar (rewritten, atomically, as each run ends) and the runs'
+logs into $OUT/logs.tar; a run still going at the budget's end is stopped and said so in
+campaign.json.  `merge` takes the tar as well as a folder, and never replaces a record that
+results/ already holds: it prints both side by side (the same config trained on two devices) and,
+with `--agreement FILE`, writes them to a JSON.
+
+`--profile smoke --dataset synthetic --device cpu` runs the same paths on a CPU in seconds: the test
 suite does (tests/test_campaign.py), so the first GPU minutes waste nothing.
 """
 from __future__ import annotations
@@ -28,6 +38,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,28 +140,141 @@ def run(args) -> int:
     return 0
 
 
-def merge(args) -> int:
-    """Copy every valid record (and its curve) under `source` into the repository's results."""
+def pack(folder: Path, tar_path: Path) -> None:
+    """`folder`'s files into one tar at `tar_path`, written to a temporary name and renamed."""
+    from ssllib.data import atomic_write
+
+    def write(tmp):
+        with tarfile.open(tmp, "w") as tar:
+            for f in sorted(folder.rglob("*")):
+                if f.is_file() and not f.name.endswith(".lock"):
+                    tar.add(f, arcname=str(f.relative_to(folder)))
+    atomic_write(tar_path, write)
+
+
+def parse_run(text: str) -> tuple[str, str, int]:
+    try:
+        experiment, variant, seed = text.split(":")
+        return experiment, variant, int(seed)
+    except ValueError:
+        raise SystemExit(f"bad run {text!r}: expected experiment:variant:seed, e.g. table3:baseline:0")
+
+
+def runs(args) -> int:
+    """Train `args.run` (experiment:variant:seed) at `args.profile`, `args.jobs` processes at a time,
+    within `args.budget_s`; each finished record goes into $OUT/results.tar as soon as it ends."""
+    from ssllib.data import atomic_write, load_dataset
+    from ssllib.hardware import device_name, pick_device
+
+    started = time.time()
+    todo = [parse_run(r) for r in args.run]
+    out, work = Path(args.out), Path(tempfile.mkdtemp(prefix="campaign-"))
+    out.mkdir(parents=True, exist_ok=True)
+    (work / "logs").mkdir()
+    env = dict(os.environ, SSLLIB_RESULTS=str(work / "results"), PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    load_dataset(args.dataset, args.data_dir)  # decoded once into the cache, before the runs share it
+    log = {"profile": args.profile, "jobs": args.jobs, "budget_s": args.budget_s,
+           "device": device_name(pick_device(args.device)), "finished": [], "failed": [], "stopped": [],
+           "not_started": []}
+
+    def save():
+        log["seconds"] = round(time.time() - started, 1)
+        atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
+        pack(work / "results", out / "results.tar") if (work / "results").exists() else None
+        pack(work / "logs", out / "logs.tar")
+
+    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    while todo or running:
+        while todo and len(running) < args.jobs and time.time() - started < args.budget_s:
+            experiment, variant, seed = todo.pop(0)
+            name = f"{experiment}:{variant}:{seed}"
+            cmd = [sys.executable, "-m", "ssllib", "run", experiment, "--profile", args.profile, "--variant",
+                   variant, "--seed", str(seed), "--device", args.device, "--no-progress"]
+            cmd += ["--data-dir", args.data_dir] if args.data_dir else []
+            cmd += [x for kv in args.set for x in ("--set", kv)] + (["--set", f"dataset={args.dataset}"]
+                                                                      if args.dataset != "cifar10" else [])
+            logf = open(work / "logs" / f"{name.replace(':', '_')}.log", "w")
+            running[name] = (subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT),
+                             time.time())
+        time.sleep(0.2)
+        for name, (proc, t0) in list(running.items()):
+            if proc.poll() is None and time.time() - started < args.budget_s:
+                continue
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                log["stopped"].append({"run": name, "seconds": round(time.time() - t0, 1)})
+            else:
+                entry = {"run": name, "seconds": round(time.time() - t0, 1)}
+                log["finished" if proc.returncode == 0 else "failed"].append(entry)
+                print(f"{name}: {'done' if proc.returncode == 0 else 'FAILED'} in {entry['seconds']:.0f} s",
+                      flush=True)
+            del running[name]
+            save()
+        if time.time() - started >= args.budget_s and todo:
+            log["not_started"] += [":".join(map(str, r)) for r in todo]
+            todo = []
+    save()
+    return 0 if not log["failed"] else 1
+
+
+def _returned_records(source: Path):
+    """(path, record or CacheError) for every record in a returned folder or results.tar."""
     from ssllib.results import CacheError, read_entry
 
-    source = Path(args.source)
+    if source.is_file():
+        folder = Path(tempfile.mkdtemp(prefix="returned-"))
+        with tarfile.open(source) as tar:
+            tar.extractall(folder, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(folder)
+        source = folder
     os.environ["SSLLIB_RESULTS"] = str(source)
-    target = Path(args.into)
-    copied = rejected = 0
     for path in sorted(source.glob("*/*/*.json")):
         try:
-            record = read_entry(path)
+            yield path, read_entry(path)
         except CacheError as e:
-            print(f"not merged: {e}")
+            yield path, e
+
+
+def _summary(record: dict) -> dict:
+    p = record["provenance"]
+    return {"linear_acc": record["metrics"]["linear_acc"], "knn_acc": record["metrics"]["knn_acc"],
+            "m_r": record["metrics"]["m_r"], "device": p.get("device"), "arithmetic": p.get("arithmetic"),
+            "torch": p.get("torch"), "train_seconds": record["train"].get("train_seconds")}
+
+
+def merge(args) -> int:
+    """Copy every valid record (and its curve) from a returned folder or tar into the repository's
+    results; one that results/ already holds is kept, and the two are shown side by side."""
+    from ssllib.results import CacheError, read_entry
+
+    target = Path(args.into)
+    copied = rejected = 0
+    agreement = []
+    for path, record in _returned_records(Path(args.source)):
+        if isinstance(record, CacheError):
+            print(f"not merged: {record}")
             rejected += 1
             continue
         dest = target / record["profile"] / record["experiment"]
+        if (dest / path.name).exists():
+            mine = read_entry(dest / path.name)
+            if "reused_from" not in mine:
+                row = {"run": f"{record['experiment']}:{record['config']['variant']}:{record['config']['seed']}",
+                       "kept": _summary(mine), "returned": _summary(record)}
+                agreement.append(row)
+                print(f"already in results (kept): {row['run']}: linear {row['kept']['linear_acc']:.1f} / "
+                      f"kNN {row['kept']['knn_acc']:.1f} here, {row['returned']['linear_acc']:.1f} / "
+                      f"{row['returned']['knn_acc']:.1f} returned")
+                continue
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path.with_name(record["curve_file"]), dest / record["curve_file"])
         shutil.copy2(path, dest / path.name)
         copied += 1
-    print(f"merged {copied} records into {target}, {rejected} rejected")
-    return 0 if copied or not rejected else 2
+    if args.agreement:
+        Path(args.agreement).write_text(json.dumps(agreement, indent=1) + "\n")
+    print(f"merged {copied} records into {target}, {rejected} rejected, {len(agreement)} already held")
+    return 0 if copied or agreement or not rejected else 2
 
 
 def main(argv=None) -> int:
@@ -165,11 +290,22 @@ def main(argv=None) -> int:
     r.add_argument("--eval-s", type=float, default=20.0, help="allowance for each run's final evaluation")
     r.add_argument("--no-benchmark", action="store_true")
     r.add_argument("--bench-steps", type=int, default=None, help="benchmark steps (default: one epoch)")
+    q = sub.add_parser("runs", help="train the given runs at one profile, --jobs at a time, into --out")
+    q.add_argument("run", nargs="+", help="experiment:variant:seed, in order of priority")
+    q.add_argument("--out", default=os.environ.get("OUT", "campaign_out"))
+    q.add_argument("--budget-s", type=float, default=480.0, help="no run starts after it; running ones stop")
+    q.add_argument("--jobs", type=int, default=4)
+    q.add_argument("--profile", default="cpu_long")
+    q.add_argument("--dataset", default="cifar10")
+    q.add_argument("--device", default="auto")
+    q.add_argument("--data-dir", default=None)
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to every run")
     m = sub.add_parser("merge", help="validate and copy returned records into results/")
-    m.add_argument("source", help="the returned folder holding <profile>/<experiment>/*.json")
+    m.add_argument("source", help="the returned results.tar, or a folder holding <profile>/<experiment>/*.json")
     m.add_argument("--into", default=str(ROOT / "results"))
+    m.add_argument("--agreement", default=None, help="write records held here and returned side by side")
     args = ap.parse_args(argv)
-    return run(args) if args.cmd == "run" else merge(args)
+    return {"run": run, "runs": runs, "merge": merge}[args.cmd](args)
 
 
 if __name__ == "__main__":
