@@ -6,15 +6,16 @@ most 10 minutes a command, and return only what is written under one folder ($OU
     # on the GPU machine (the data archive carried in data/, which git ignores):
     python scripts/gpu_campaign.py run --out "$OUT" --budget-s 480 --data-dir data
     # back here, on the files that came back:
-    python scripts/gpu_campaign.py merge <files_at>/results
+    python scripts/gpu_campaign.py merge <files_at>/results.tar
 
 `run` trains PLAN in order of what a GPU changes most: Table 2 at full width (SimSiam, the
 random-init control, the three collapsing variants), then the epoch benchmark.  All of Table 2's
 trained runs get the same number of epochs, sized from SimSiam's measured seconds per step (a
 throwaway trainer, 10 warm-up + 20 timed steps) so that they fit the budget together; a run that
 would not fit what is left is skipped and said so.  Each record is written into $OUT/results as
-soon as its run ends (a timeout still returns the finished ones), with $OUT/campaign.json saying
-what ran, what was skipped and why.  `merge` checks every record (checksums, config hash) before
+soon as its run ends, packed into $OUT/results.tar (a timeout still returns the finished ones;
+the returned folder holds at most 8 files, two levels deep), with $OUT/campaign.json saying what
+ran, what was skipped and why.  `merge` checks every record (checksums, config hash) before
 copying it into results/<profile>/.
 
 `runs` trains a given list of runs (experiment:variant:seed) at one profile instead, `--jobs` at
@@ -83,7 +84,8 @@ def plan_epochs(s_per_step: float, per_epoch: int, budget_s: float, n_trained: i
 
 
 def run(args) -> int:
-    os.environ["SSLLIB_RESULTS"] = str(Path(args.out) / "results")
+    work = Path(tempfile.mkdtemp(prefix="campaign-"))  # packed into $OUT/results.tar as runs end
+    os.environ["SSLLIB_RESULTS"] = str(work / "results")
     from ssllib.data import atomic_write, load_dataset
     from ssllib.experiments import make_config, run_one
     from ssllib.hardware import device_name, pick_device
@@ -97,6 +99,7 @@ def run(args) -> int:
 
     def save_log():
         atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
+        pack(work / "results", out / "results.tar") if (work / "results").exists() else None
 
     data = load_dataset(args.dataset, args.data_dir)
     base = make_config("table2", "simsiam", args.profile, 0, dataset=args.dataset)
@@ -243,6 +246,22 @@ def _summary(record: dict) -> dict:
             "torch": p.get("torch"), "train_seconds": record["train"].get("train_seconds")}
 
 
+def write_agreement(path: Path, rows: list[dict]) -> None:
+    """Add `rows` (one config held here and returned) to the agreement JSON at `path`, which
+    `ssllib.scorecard.device_agreement` shows; a run already in it is replaced, others are kept."""
+    from ssllib.data import atomic_write
+
+    old = json.loads(path.read_text()) if path.exists() else {}
+    new = {r["run"] for r in rows}
+    doc = {"what": AGREEMENT_WHAT, "profile": rows[0]["profile"],
+           "runs": [r for r in old.get("runs", []) if r["run"] not in new] + rows}
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(doc, indent=1) + "\n"))
+
+
+AGREEMENT_WHAT = ("The same configs (same config hash) trained on two devices: the record results/ holds and "
+                  "the one a lent GPU returned (scripts/gpu_campaign.py merge --agreement)")
+
+
 def merge(args) -> int:
     """Copy every valid record (and its curve) from a returned folder or tar into the repository's
     results; one that results/ already holds is kept, and the two are shown side by side."""
@@ -261,7 +280,7 @@ def merge(args) -> int:
             mine = read_entry(dest / path.name)
             if "reused_from" not in mine:
                 row = {"run": f"{record['experiment']}:{record['config']['variant']}:{record['config']['seed']}",
-                       "kept": _summary(mine), "returned": _summary(record)}
+                       "profile": record["profile"], "kept": _summary(mine), "returned": _summary(record)}
                 agreement.append(row)
                 print(f"already in results (kept): {row['run']}: linear {row['kept']['linear_acc']:.1f} / "
                       f"kNN {row['kept']['knn_acc']:.1f} here, {row['returned']['linear_acc']:.1f} / "
@@ -271,8 +290,8 @@ def merge(args) -> int:
         shutil.copy2(path.with_name(record["curve_file"]), dest / record["curve_file"])
         shutil.copy2(path, dest / path.name)
         copied += 1
-    if args.agreement:
-        Path(args.agreement).write_text(json.dumps(agreement, indent=1) + "\n")
+    if args.agreement and agreement:
+        write_agreement(Path(args.agreement), agreement)
     print(f"merged {copied} records into {target}, {rejected} rejected, {len(agreement)} already held")
     return 0 if copied or agreement or not rejected else 2
 

@@ -183,17 +183,20 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     extra = []
     if curve_experiment:
         extra = experiments.run_experiment(curve_experiment, profile, allow_train=trains, progress=False,
-                                           allow_missing=True, variants=["simsiam"], device=ch.device)
+                                           allow_missing=True, device=ch.device)
     long_ch = Chapter(ch.name, profile, records, trains, ch.device)
     not_yet = experiments.missing_runs(ch.name, profile) + (
-        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile)
-         if m.startswith("simsiam ")] if curve_experiment else [])
+        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile)]
+        if curve_experiment else [])
     if not_yet:
         print(f"Not run yet at {profile} (left out below): {', '.join(not_yet)}")
     glue_metrics(long_ch, prefix=f"{ch.name}_long")
     for v in experiments.get_experiment(ch.name).variants:
         have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
         glue(f"{ch.name}_long_{v}_knn_acc", f"{report.mean_std(have)[0]:.1f}" if have else "(not run)")
+    counts = [len(long_ch.by_variant[v]) for v in experiments.get_experiment(ch.name).variants_at(profile)
+              if long_ch.by_variant.get(v)]
+    glue(f"{ch.name}_long_seeds", report.n_seeds(min(counts)) if counts else "no seeds yet")
     claims = verdicts_of(long_ch)
     learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours']}: {c['verdict']}"
               for c in claims if c["claim"].startswith("SimSiam learns features")}
@@ -204,8 +207,8 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
         import matplotlib.pyplot as plt
 
         for fig in (plots.learning_curves(records + extra),
-                    plots.curves(records, title=f"{profile}: the collapse indicators over the whole horizon "
-                                                "(mean over seeds)")):
+                    plots.curves(records + extra, title=f"{profile}: the collapse indicators over the whole "
+                                                        "horizon (mean over seeds)")):
             display(fig)
             plt.close(fig)
     display(paper_table(long_ch))

@@ -17,13 +17,14 @@ def curves(records, keys=("z_std_sqrt_d", "m_o", "m_r"), skip=("random_init",), 
 
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
     series = defaultdict(list)
+    lengths = len({r["config"]["epochs"] for r in records}) > 1  # runs of two lengths: say which is which
     for r in records:
         curve = read_curve(r) if r["variant"] not in skip else []
         if curve:  # untrained controls (0 steps) have no curve
-            series[r["variant"]].append(curve)
+            series[r["variant"] + (f" ({r['config']['epochs']:g} ep.)" if lengths else "")].append(curve)
     for ax, key in zip(axes[0], keys):
         for variant, runs in series.items():
-            steps = [row["step"] for row in runs[0]]
+            steps = [row["step"] for row in min(runs, key=len)]
             mean = [sum(run[i][key] for run in runs) / len(runs) for i in range(len(steps))]
             ax.plot(steps, mean, label=variant.replace("_", " "))
         for run in runs[:1] if "phase" in runs[0][0] else []:  # Figure 5(b): shade the phases

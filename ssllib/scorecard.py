@@ -138,7 +138,7 @@ def costs(records):
 def _benchmark_files(prefix: str | None):
     """The JSON files under results/benchmarks/ whose name starts with `prefix` (None: every file
     no other section shows)."""
-    own = ("faults-", "arithmetic-")
+    own = ("faults-", "arithmetic-", "device_agreement-")
     return [json.loads(p.read_text()) for p in sorted((results_root() / "benchmarks").glob("*.json"))
             if (p.name.startswith(prefix) if prefix else not p.name.startswith(own))]
 
@@ -176,6 +176,36 @@ def arithmetic():
               f"min bf16); same verdicts: {'yes' if r['same_verdicts'] else 'no'}")
     return pd.DataFrame([{"device": r["device"], **{k: c[k] for k in ("claim", "fp32", "bf16", "fp32 ours", "bf16 ours")}}
                          for r in files for c in r["claims"]]).set_index(["device", "claim"])
+
+
+def device_agreement():
+    """The same configs (same config hash) trained on two devices: the record results/ holds and the
+    one a lent GPU returned (scripts/gpu_campaign.py merge --agreement), beside the seed spread of
+    that variant at that length, which is what a difference between devices should be read against."""
+    import pandas as pd
+
+    from .results import read_entry
+
+    rows = []
+    for f in _benchmark_files("device_agreement-"):
+        for run in f["runs"]:
+            experiment, variant, seed = run["run"].split(":")
+            accs = []
+            for path in sorted((results_root() / f["profile"] / experiment).glob("*.json")):
+                try:
+                    record = read_entry(path)
+                except CacheError:
+                    continue
+                if record["config"]["variant"] == variant and "reused_from" not in record:
+                    accs.append(record["metrics"]["linear_acc"])
+            kept, returned = run["kept"], run["returned"]
+            rows.append({"run": f"{experiment} {variant} seed {seed} ({f['profile']})",
+                         "here": f"{kept['linear_acc']:.1f} / {kept['knn_acc']:.1f} on {kept['device']}",
+                         "returned": f"{returned['linear_acc']:.1f} / {returned['knn_acc']:.1f} on {returned['device']}",
+                         "linear difference": round(returned["linear_acc"] - kept["linear_acc"], 2),
+                         "seed std of linear": (f"{report.mean_std(accs)[1]:.2f} ({report.n_seeds(len(accs))})"
+                                                if len(accs) > 1 else "–")})
+    return pd.DataFrame(rows).set_index("run") if rows else "no device comparison committed"
 
 
 def trained_runs(profile: str):

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,15 +23,63 @@ def test_the_campaign_runs_its_plan_and_merge_takes_only_valid_records(tmp_path)
     assert [r["run"].split("/")[1] for r in log["runs"]] == ["simsiam", "random_init", "naive_siamese",
                                                              "mirror_simsiam", "symmetric_predictor"]
     assert log["skipped"] == [] and log["seconds_per_step"] > 0 and log["benchmark"]["returncode"] == 0
-    records = sorted((out / "results" / "smoke" / "table2").glob("*.json"))
-    assert len(records) == 5 and (out / "benchmarks").is_dir()
+    assert sorted(p.name for p in out.iterdir()) == ["benchmarks", "campaign.json", "results.tar"]
+    with tarfile.open(out / "results.tar") as tar:  # the returned folder is flat: records come packed
+        tar.extractall(tmp_path / "returned")
+    records = sorted((tmp_path / "returned" / "smoke" / "table2").glob("*.json"))
+    assert len(records) == 5
     damaged = json.loads(records[0].read_text())
     damaged["metrics"]["linear_acc"] = 99.0
     records[0].write_text(json.dumps(damaged))
-    merged = subprocess.run(SCRIPT + ["merge", str(out / "results"), "--into", str(tmp_path / "repo")],
+    merged = subprocess.run(SCRIPT + ["merge", str(tmp_path / "returned"), "--into", str(tmp_path / "repo")],
                             capture_output=True, text=True, env=env, cwd=ROOT)
     assert merged.returncode == 0 and "merged 4 records" in merged.stdout and "1 rejected" in merged.stdout
     assert len(list((tmp_path / "repo" / "smoke" / "table2").glob("*.json"))) == 4
+
+
+def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_path):
+    """`runs` (the issue-16 runs on a lent GPU): every run of the list ends as a record packed into
+    one results.tar (the returned folder is flat), a run past the budget is stopped and said so,
+    and `merge` of the tar copies new records but never replaces one already held: it shows both."""
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(SCRIPT + ["runs", "--out", str(out), "--profile", "smoke", "--dataset", "synthetic",
+                                    "--device", "cpu", "--jobs", "2", "--budget-s", "300",
+                                    "table2:simsiam:0", "table3:baseline:1"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    log = json.loads((out / "campaign.json").read_text())
+    assert sorted(r["run"] for r in log["finished"]) == ["table2:simsiam:0", "table3:baseline:1"]
+    assert sorted(p.name for p in out.iterdir()) == ["campaign.json", "logs.tar", "results.tar"]
+    repo = tmp_path / "repo"
+    first = subprocess.run(SCRIPT + ["merge", str(out / "results.tar"), "--into", str(repo)],
+                           capture_output=True, text=True, env=env, cwd=ROOT)
+    assert "merged 2 records" in first.stdout, first.stdout + first.stderr
+    held = sorted((repo / "smoke" / "table2").glob("*.json"))[0]
+    before = held.read_bytes()
+    again = subprocess.run(SCRIPT + ["merge", str(out / "results.tar"), "--into", str(repo),
+                                     "--agreement", str(tmp_path / "agree.json")],
+                           capture_output=True, text=True, env=env, cwd=ROOT)
+    assert "merged 0 records" in again.stdout and "2 already held" in again.stdout
+    assert held.read_bytes() == before
+    rows = json.loads((tmp_path / "agree.json").read_text())["runs"]
+    assert {r["run"] for r in rows} == {"table2:simsiam:0", "table3:baseline:1"}
+    assert all(r["kept"]["linear_acc"] == r["returned"]["linear_acc"] for r in rows)  # the same run
+
+    stopped = subprocess.run(SCRIPT + ["runs", "--out", str(tmp_path / "late"), "--profile", "smoke",
+                                       "--dataset", "synthetic", "--device", "cpu", "--jobs", "1",
+                                       "--budget-s", "3", "table2:simsiam:1", "table2:simsiam:2"],
+                             capture_output=True, text=True, env=env, cwd=ROOT)
+    log = json.loads((tmp_path / "late" / "campaign.json").read_text())
+    assert [r["run"] for r in log["stopped"]] == ["table2:simsiam:1"], stopped.stderr
+    assert log["not_started"] == ["table2:simsiam:2"] and log["finished"] == []
+
+
+def test_a_bad_run_name_is_one_line():
+    done = subprocess.run(SCRIPT + ["runs", "table3-baseline-0"], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "bad run 'table3-baseline-0': expected experiment:variant:seed, e.g. table3:baseline:0"
 
 
 def test_epochs_are_sized_to_fit_the_budget():
