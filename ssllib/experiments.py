@@ -49,7 +49,7 @@ EXPERIMENTS = {
             # same run with half of it (0.75 epoch) spent warming up
             "simsiam_slow_warmup": dict(loss="simsiam", predictor="mlp", warmup_epochs=0.75),
         },
-        notebook="table2_siamese_variants.ipynb",
+        notebook="table2_siamese_variants.ipynb", default_seeds={"cpu_long": [0, 1, 2]},
         long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels"),
     ),
     "table2_curve": Experiment(
