@@ -54,8 +54,9 @@ def cpu_model() -> str:
 
 
 def device_name(device: torch.device) -> str:
+    """What trained: the GPU's name and its host's CPU, or the CPU with its native bf16 support."""
     if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
+        return f"{torch.cuda.get_device_name(device)} (host: {cpu_model()}, {os.cpu_count()} cores)"
     bf16 = "native bf16" if cpu_native_bf16() else "no native bf16"
     return f"cpu ({cpu_model()}, {bf16}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
 

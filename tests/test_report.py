@@ -17,6 +17,19 @@ def test_collapse_verdicts():
     assert report.collapse_claim("T", "X", sim, False, None)["verdict"] == report.REPRODUCED
 
 
+def test_rule5_a_long_run_ending_under_half_a_healthy_m_r_is_a_partial_collapse():
+    """Rule 5's second part: the paper says 'does not collapse', m_r ends above 0.1 but under 0.5:
+    partly, once the run is long enough (>= 1000 steps) to be past SimSiam's own early dip."""
+    def run(m_r, steps):
+        return dict(rec("mlp", m_r, 30), train={"steps": steps})
+
+    long_low = report.collapse_claim("T", "MLP", [run(0.2, 1950), run(0.3, 1950)], False, None)
+    assert long_low["verdict"] == report.PARTLY and "partial collapse" in long_low["reason"]
+    assert report.collapse_claim("T", "MLP", [run(0.2, 300)], False, None)["verdict"] == report.REPRODUCED
+    assert report.collapse_claim("T", "MLP", [run(0.9, 1950)], False, None)["verdict"] == report.REPRODUCED
+    assert report.collapse_claim("T", "MLP", [run(0.05, 1950)], False, None)["verdict"] == report.NOT
+
+
 def test_rule6_accuracy_orderings_need_seeds_and_a_gap_beyond_their_spread():
     a = [rec("a", 0.5, 40), rec("a", 0.5, 44)]
     b = [rec("b", 0.5, 39), rec("b", 0.5, 41)]
