@@ -21,7 +21,7 @@ def gather(profile: str = "cpu", allow_train: bool = False):
 
     pd.set_option("display.max_colwidth", None)  # every table of the page in full
     pd.set_option("display.max_rows", None)
-    rows, missing, everything = [], [], []
+    rows, missing, everything, long_trained = [], [], [], []
     for length in [profile] + ([LONG_OF[profile]] if profile in LONG_OF else []):
         for name, exp in experiments.EXPERIMENTS.items():
             if length not in exp.lengths(profile):
@@ -37,10 +37,18 @@ def gather(profile: str = "cpu", allow_train: bool = False):
             if gaps:
                 missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
             rows += [dict(c, length=length, experiment=name) for c in verdicts.claims_for(name, records)]
-            everything += records if length == profile else []
-    rows += [dict(c, length=profile, experiment="collapse_sweep") for c in (report.forecast_claim(everything),
-                                               report.forecast_claim(everything, healthy_only=True))]
+            (everything if length == profile else long_trained).extend(records)
+    rows += forecast_rows({profile: everything, LONG_OF.get(profile): long_trained})
     return rows, missing, everything
+
+
+def forecast_rows(by_length: dict) -> list[dict]:
+    """Li et al.'s forecast (all trained runs, and the non-collapsed ones) judged at each length on
+    that length's runs alone; a length with no runs (but the first) is left out."""
+    first = next(iter(by_length))
+    return [dict(c, length=length, experiment="collapse_sweep")
+            for length, records in by_length.items() if length == first or (length and records)
+            for c in (report.forecast_claim(records), report.forecast_claim(records, healthy_only=True))]
 
 
 def counts(rows):
@@ -210,7 +218,7 @@ def device_agreement():
 
 def trained_runs(profile: str):
     """Every trained run of every chapter at `profile` except the sweep (Li et al.'s forecast is
-    tested on them) and their one-row-per-run frame."""
+    tested on them), a config that several chapters share once, and their one-row-per-run frame."""
     import pandas as pd
 
     pd.set_option("display.max_rows", None)  # every run, never "..." rows
@@ -223,7 +231,7 @@ def trained_runs(profile: str):
                                                   allow_missing=True)
         except CacheError as e:
             print(f"{name}: {e}")
-    trained = [r for r in records if r["train"]["steps"] > 0]
+    trained = [r for r in records if r["train"]["steps"] > 0 and "reused_from" not in r]  # a run counts once
     frame = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
                            "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],
                            "m_r": r["metrics"]["m_r"], "collapsed": r["metrics"]["collapsed"]} for r in trained])

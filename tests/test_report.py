@@ -228,3 +228,21 @@ def test_the_papers_numbers_are_glued_from_ssllib_paper_for_every_chapter(monkey
     assert glued["paper_fig5_6_simsiam_eta_p"] == f"{REPORTED['fig5_6']['simsiam']['eta_p']:g}"
     assert glued["paper_fig5_6_infonce_tau_peak"] == "-".join(f"{t:g}" for t in REPORTED["fig5_6"]["infonce"]["tau_peak"])
     assert not any(k.endswith(("_label", "_collapse", "_text")) for k in glued)  # words and flags stay out
+
+
+def test_li_et_al_forecast_is_judged_per_length_on_that_lengths_runs():
+    """The scorecard judges the AUC forecast at each length on that length's trained runs only."""
+    from ssllib.scorecard import forecast_rows
+
+    def run(auc, acc, steps=100):
+        return {"variant": "v", "train": {"steps": steps},
+                "metrics": {"spectral_auc": auc, "linear_acc": acc, "m_r": 0.9, "collapsed": False}}
+
+    falling = [run(0.80 + i / 100, 60 - i) for i in range(5)]       # higher AUC, lower accuracy
+    rising = [run(0.80 + i / 100, 40 + i) for i in range(5)]
+    rows = forecast_rows({"cpu": rising, "cpu_long": falling})
+    verdicts = {(r["length"], r["claim"]): r["verdict"] for r in rows}
+    assert verdicts[("cpu", "spectral AUC forecasts linear accuracy (all trained runs)")] == report.NOT
+    assert verdicts[("cpu_long", "spectral AUC forecasts linear accuracy (all trained runs)")] == report.REPRODUCED
+    assert [r["length"] for r in forecast_rows({"smoke": rising, None: []})] == ["smoke", "smoke"]
+    assert [r["length"] for r in forecast_rows({"cpu": rising, "cpu_long": []})] == ["cpu", "cpu"]
