@@ -12,8 +12,8 @@ most 10 minutes a command, and return only what is written under one folder ($OU
 random-init control, the three collapsing variants), then the epoch benchmark.  All of Table 2's
 trained runs get the same number of epochs, sized from SimSiam's measured seconds per step (a
 throwaway trainer, 10 warm-up + 20 timed steps) so that they fit the budget together; a run that
-would not fit what is left is skipped and said so.  Each record is written into $OUT/results as
-soon as its run ends, packed into $OUT/results.tar (a timeout still returns the finished ones;
+would not fit what is left is skipped and said so.  Each record is packed into $OUT/results.tar
+as soon as its run ends (a timeout still returns the finished ones;
 the returned folder holds at most 8 files, two levels deep), with $OUT/campaign.json saying what
 ran, what was skipped and why.  `merge` checks every record (checksums, config hash) before
 copying it into results/<profile>/.
@@ -26,7 +26,7 @@ record is packed into $OUT/results.tar (rewritten, atomically, as each run ends)
 logs into $OUT/logs.tar; a run still going at the budget's end is stopped and said so in
 campaign.json.  `merge` takes the tar as well as a folder, and never replaces a record that
 results/ already holds: it prints both side by side (the same config trained on two devices) and,
-with `--agreement FILE`, writes them to a JSON.
+with `--agreement FILE`, adds them to a JSON that the scorecard shows.
 
 `--profile smoke --dataset synthetic --device cpu` runs the same paths on a CPU in seconds: the test
 suite does (tests/test_campaign.py), so the first GPU minutes waste nothing.
@@ -171,6 +171,8 @@ def runs(args) -> int:
 
     started = time.time()
     todo = [parse_run(r) for r in args.run]
+    if args.jobs < 1:
+        raise SystemExit(f"bad --jobs {args.jobs}: at least 1 run at a time")
     out, work = Path(args.out), Path(tempfile.mkdtemp(prefix="campaign-"))
     out.mkdir(parents=True, exist_ok=True)
     (work / "logs").mkdir()
@@ -197,9 +199,9 @@ def runs(args) -> int:
             cmd += ["--data-dir", args.data_dir] if args.data_dir else []
             cmd += [x for kv in args.set for x in ("--set", kv)] + (["--set", f"dataset={args.dataset}"]
                                                                       if args.dataset != "cifar10" else [])
-            logf = open(work / "logs" / f"{name.replace(':', '_')}.log", "w")
-            running[name] = (subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT),
-                             time.time())
+            with open(work / "logs" / f"{name.replace(':', '_')}.log", "w") as logf:  # the child keeps its copy
+                running[name] = (subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=ROOT),
+                                 time.time())
         time.sleep(0.2)
         for name, (proc, t0) in list(running.items()):
             if proc.poll() is None and time.time() - started < args.budget_s:
