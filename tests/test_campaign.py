@@ -37,6 +37,11 @@ def test_the_campaign_runs_its_plan_and_merge_takes_only_valid_records(tmp_path)
     assert len(list((tmp_path / "repo" / "smoke" / "table2").glob("*.json"))) == 4
 
 
+# smaller than the smoke profile: `runs` passes --set on to every run (seconds, not tens of them)
+TINY = [x for kv in ("train_subset=64", "batch_size=16", "eval_train_size=64", "eval_test_size=32", "knn_k=5")
+        for x in ("--set", kv)]
+
+
 def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_path):
     """`runs` (the issue-16 runs on a lent GPU): every run of the list ends as a record packed into
     one results.tar (the returned folder is flat), a run past the budget is stopped and said so,
@@ -44,7 +49,7 @@ def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_p
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(SCRIPT + ["runs", "--out", str(out), "--profile", "smoke", "--dataset", "synthetic",
-                                    "--device", "cpu", "--jobs", "2", "--budget-s", "300",
+                                    "--device", "cpu", "--jobs", "2", "--budget-s", "300", *TINY,
                                     "table2:simsiam:0", "table3:baseline:1"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
