@@ -189,6 +189,20 @@ def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, toleranc
     return dict(out, reason=f"seed spread ({noise:.1f}) too large to tell a {tolerance:g}-point difference")
 
 
+def distinct_runs(records) -> list[dict]:
+    """One record per training (labels aside): a run that several chapters share, whether copied
+    (`reused_from`) or trained again under another chapter's name, counts once."""
+    from .config import Config, config_hash
+
+    seen, out = set(), []
+    for r in sorted(records, key=lambda r: "reused_from" in r):  # an original before its copies
+        key = config_hash(Config(**r["config"]), labels=False) if "config" in r else id(r)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def runs_of(records) -> list[str]:
     """The training runs a claim rests on, named by what they trained (a run shared between chapters
     under two names is one run): the scorecard counts a claim on the same runs once (rule 8)."""
@@ -227,9 +241,8 @@ def forecast_claim(records, healthy_only: bool = False):
     """Li et al.: the label-free spectral AUC forecasts linear accuracy (higher AUC, lower accuracy),
     tested across every trained run given.  healthy_only drops collapsed runs, which would make
     the correlation easy."""
-    rs = [r for r in records if r["train"]["steps"] > 0 and "spectral_auc" in r["metrics"]
-          and not (healthy_only and r["metrics"]["collapsed"])
-          and "reused_from" not in r]  # a run shared by two chapters counts once
+    rs = [r for r in distinct_runs(records) if r["train"]["steps"] > 0 and "spectral_auc" in r["metrics"]
+          and not (healthy_only and r["metrics"]["collapsed"])]  # a run shared by two chapters counts once
     which = "non-collapsed runs" if healthy_only else "all trained runs"
     claim = f"spectral AUC forecasts linear accuracy ({which})"
     if len(rs) < 4:

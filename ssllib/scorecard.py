@@ -231,7 +231,7 @@ def trained_runs(profile: str):
                                                   allow_missing=True)
         except CacheError as e:
             print(f"{name}: {e}")
-    trained = [r for r in records if r["train"]["steps"] > 0 and "reused_from" not in r]  # a run counts once
+    trained = [r for r in report.distinct_runs(records) if r["train"]["steps"] > 0]  # a run counts once
     frame = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
                            "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],
                            "m_r": r["metrics"]["m_r"], "collapsed": r["metrics"]["collapsed"]} for r in trained])

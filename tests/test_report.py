@@ -246,3 +246,26 @@ def test_li_et_al_forecast_is_judged_per_length_on_that_lengths_runs():
     assert verdicts[("cpu_long", "spectral AUC forecasts linear accuracy (all trained runs)")] == report.REPRODUCED
     assert [r["length"] for r in forecast_rows({"smoke": rising, None: []})] == ["smoke", "smoke"]
     assert [r["length"] for r in forecast_rows({"cpu": rising, "cpu_long": []})] == ["cpu", "cpu"]
+
+
+def test_a_run_trained_again_under_another_chapters_name_counts_once():
+    """Three chapters' SimSiam seed 2 trained side by side on a GPU are three originals of one
+    training: Li et al.'s forecast and the run lists count it once, as they do a reuse copy."""
+    from dataclasses import replace
+
+    from ssllib.config import profile_config
+
+    base = profile_config("smoke")
+
+    def run(experiment, variant, auc, acc, **extra):
+        cfg = replace(base, experiment=experiment, variant=variant, seed=2)
+        return {"config": cfg.to_dict(), "variant": variant, "train": {"steps": 10}, **extra,
+                "metrics": {"spectral_auc": auc, "linear_acc": acc, "m_r": 0.9, "collapsed": False}}
+
+    same = [run("table2", "simsiam", 0.8, 50), run("table4", "both", 0.8, 50), run("fig3", "simsiam", 0.8, 50),
+            run("fig5_6", "simsiam", 0.8, 50, reused_from="table2/x.json")]
+    other = run("table2", "simsiam", 0.9, 40)
+    other["config"]["base_lr"] = 0.1  # another training
+    assert len(report.distinct_runs(same + [other])) == 2
+    assert "reused_from" not in report.distinct_runs(list(reversed(same)))[0]  # the original is kept
+    assert report.forecast_claim(same + [other])["ours"] == "2 runs"  # too few to correlate, counted once each
