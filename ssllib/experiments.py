@@ -162,7 +162,7 @@ EXPERIMENTS = {
         },
         notebook="fig5_6_decentring_decorrelation.ipynb",
         # Fig. 6: "after the first epochs" needs >= 5 epochs; Sec. 3.5: InfoNCE without r_e loses accuracy
-        scale=SHORT, long_variants=("simsiam", "infonce", "infonce_no_r_e"),
+        scale=SHORT, default_seeds={"cpu_long": [0, 1, 2]}, long_variants=("simsiam", "infonce", "infonce_no_r_e"),
         needs={"simsiam": ("eta_p", "covariance_z"), "mirror_simsiam": ("eta_z", "covariance_z")},
     ),
     "fig5b": Experiment(
