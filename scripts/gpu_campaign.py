@@ -86,7 +86,7 @@ def plan_epochs(s_per_step: float, per_epoch: int, budget_s: float, n_trained: i
 def run(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="campaign-"))  # packed into $OUT/results.tar as runs end
     os.environ["SSLLIB_RESULTS"] = str(work / "results")
-    from ssllib.data import atomic_write, load_dataset
+    from ssllib.data import load_dataset
     from ssllib.experiments import make_config, run_one
     from ssllib.hardware import device_name, pick_device
     from ssllib.train import schedule
@@ -97,10 +97,6 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    def save_log():
-        atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
-        pack(work / "results", out / "results.tar") if (work / "results").exists() else None
-
     data = load_dataset(args.dataset, args.data_dir)
     base = make_config("table2", "simsiam", args.profile, 0, dataset=args.dataset)
     per_epoch = schedule(base, len(data.train_y) if not base.train_subset else base.train_subset)[0]
@@ -109,7 +105,7 @@ def run(args) -> int:
     budget = args.budget_s - BENCHMARK_RESERVE_S * (not args.no_benchmark) - (time.time() - started)
     epochs = plan_epochs(s_step, per_epoch, budget, len(trained), args.eval_s, cap=base.epochs)
     log.update(seconds_per_step=round(s_step, 4), steps_per_epoch=per_epoch, epochs=epochs)
-    save_log()
+    flush(out, work, log)
     for experiment, variant in PLAN:
         overrides = {"dataset": args.dataset}
         if not variant.startswith("random"):
@@ -120,13 +116,13 @@ def run(args) -> int:
         if expected > left:
             log["skipped"].append({"run": f"{experiment}/{variant}", "reason":
                                    f"needs ~{expected:.0f} s, {left:.0f} s left"})
-            save_log()
+            flush(out, work, log)
             continue
         t0 = time.time()
         record = run_one(cfg, args.profile, device=args.device, progress=False, data=data)
         log["runs"].append({"run": f"{experiment}/{variant}", "epochs": cfg.epochs, "seconds": round(time.time() - t0, 1),
                             "linear_acc": record["metrics"]["linear_acc"], "m_r": record["metrics"]["m_r"]})
-        save_log()
+        flush(out, work, log)
         print(f"{experiment}/{variant}: {time.time() - t0:.0f} s, linear {record['metrics']['linear_acc']:.1f}%, "
               f"m_r {record['metrics']['m_r']:.3f}", flush=True)
     left = args.budget_s - (time.time() - started)
@@ -139,7 +135,7 @@ def run(args) -> int:
         done = subprocess.run(bench, capture_output=True, text=True, timeout=left)
         log["benchmark"] = {"returncode": done.returncode, "tail": done.stdout[-500:] + done.stderr[-500:]}
     log["seconds"] = round(time.time() - started, 1)
-    save_log()
+    flush(out, work, log)
     return 0
 
 
@@ -155,6 +151,16 @@ def pack(folder: Path, tar_path: Path) -> None:
     atomic_write(tar_path, write)
 
 
+def flush(out: Path, work: Path, log: dict) -> None:
+    """What a campaign has so far, into `out`: the log as campaign.json and each folder of `work`
+    (results, logs) as <folder>.tar, so that a run stopped at any moment returns what ended."""
+    from ssllib.data import atomic_write
+
+    atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
+    for folder in sorted(p for p in work.iterdir() if p.is_dir()):
+        pack(folder, out / f"{folder.name}.tar")
+
+
 def parse_run(text: str) -> tuple[str, str, int]:
     try:
         experiment, variant, seed = text.split(":")
@@ -166,7 +172,7 @@ def parse_run(text: str) -> tuple[str, str, int]:
 def runs(args) -> int:
     """Train `args.run` (experiment:variant:seed) at `args.profile`, `args.jobs` processes at a time,
     within `args.budget_s`; each finished record goes into $OUT/results.tar as soon as it ends."""
-    from ssllib.data import atomic_write, load_dataset
+    from ssllib.data import load_dataset
     from ssllib.hardware import device_name, pick_device
 
     started = time.time()
@@ -185,9 +191,7 @@ def runs(args) -> int:
 
     def save():
         log["seconds"] = round(time.time() - started, 1)
-        atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
-        pack(work / "results", out / "results.tar") if (work / "results").exists() else None
-        pack(work / "logs", out / "logs.tar")
+        flush(out, work, log)
 
     running: dict[str, tuple[subprocess.Popen, float]] = {}
     while todo or running:

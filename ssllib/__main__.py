@@ -71,7 +71,7 @@ def main(argv=None) -> int:
         p.add_argument("--variant", action="append",
                        help="repeatable; default: all (at a long length: the experiment's long_variants)")
         p.add_argument("--seed", type=int, action="append",
-                       help="repeatable; default: the experiment's seeds at the profile (0; 0 and 1 at cpu_long)")
+                       help="repeatable; default: the experiment's seeds at the profile (0; 0, 1 and 2 at cpu_long)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override")
     run.add_argument("--force", action="store_true", help="retrain even if cached")
     run.add_argument("--device", default="auto")

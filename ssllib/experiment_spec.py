@@ -27,7 +27,7 @@ class Experiment:
         return list(self.long_variants if profile in LONG_PROFILES else self.variants)
 
     def seeds_at(self, profile: str) -> list:
-        return list(self.default_seeds.get(profile, [0, 1] if profile in LONG_PROFILES else [0]))
+        return list(self.default_seeds.get(profile, [0, 1, 2] if profile in LONG_PROFILES else [0]))
 
     def lengths(self, profile: str) -> list:
         """The profiles this experiment's chapter reads at `profile`: its own and, for an
@@ -35,7 +35,7 @@ class Experiment:
         return [profile] + ([LONG_OF[profile]] if profile in LONG_OF and self.long_variants else [])
 
 
-# the lengths at which accuracy orderings are judged (issue 16); two seeds each by default
+# the lengths at which accuracy orderings are judged (issue 16); three seeds each by default
 LONG_OF = {"cpu": "cpu_long"}  # a profile -> its long length
 LONG_PROFILES = tuple(LONG_OF.values())
 

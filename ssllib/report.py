@@ -189,14 +189,21 @@ def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, toleranc
     return dict(out, reason=f"seed spread ({noise:.1f}) too large to tell a {tolerance:g}-point difference")
 
 
-def distinct_runs(records) -> list[dict]:
-    """One record per training (labels aside): a run that several chapters share, whether copied
-    (`reused_from`) or trained again under another chapter's name, counts once."""
+def training_key(record: dict) -> str:
+    """What a record trained, labels (experiment, variant) aside: one run shared between chapters,
+    copied or trained again under another name, has one key."""
     from .config import Config, config_hash
 
+    return (config_hash(Config(**record["config"]), labels=False) if "config" in record else
+            f"{record['variant']}/{record.get('seed', 0)}")
+
+
+def distinct_runs(records) -> list[dict]:
+    """One record per training (`training_key`): a run that several chapters share, whether copied
+    (`reused_from`) or trained again under another chapter's name, counts once."""
     seen, out = set(), []
     for r in sorted(records, key=lambda r: "reused_from" in r):  # an original before its copies
-        key = config_hash(Config(**r["config"]), labels=False) if "config" in r else id(r)
+        key = training_key(r) if "config" in r else id(r)
         if key not in seen:
             seen.add(key)
             out.append(r)
@@ -206,10 +213,7 @@ def distinct_runs(records) -> list[dict]:
 def runs_of(records) -> list[str]:
     """The training runs a claim rests on, named by what they trained (a run shared between chapters
     under two names is one run): the scorecard counts a claim on the same runs once (rule 8)."""
-    from .config import Config, config_hash
-
-    return sorted({config_hash(Config(**r["config"]), labels=False) if "config" in r else
-                   f"{r['variant']}/{r.get('seed', 0)}" for r in records})
+    return sorted({training_key(r) for r in records})
 
 
 def collapse_claims(experiment, item, records, reference=None):
