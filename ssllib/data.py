@@ -1,11 +1,13 @@
 """Datasets as in-memory uint8 tensors, with their provenance.
 
 Where the images come from, in order:
-1. CIFAR-10 from the offline archive `cifar10-jpeg.tar.xz` (JPEG quality 75, ImageFolder layout),
+1. CIFAR-10 or CIFAR-100 from the offline archives `cifar10-jpeg.tar.xz` / `cifar100.tar.xz`
+   (JPEG quality 75, ImageFolder layout; CIFAR-100's `classes.tsv` gives the 20 coarse labels),
    found through `$SSLLIB_DATA_DIR`, `--data-dir`, or `../shared/data` beside the repository.
-   Its sha256 is checked, and it is decoded once into a cache file under `$SSLLIB_CACHE`
-   (default `~/.cache/ssllib`); nothing decoded from it is ever written into the repository.
-2. torchvision's CIFAR-10 / CIFAR-100 download (needs a network) into `$SSLLIB_CACHE/torchvision`.
+   Each archive's sha256 is checked, and it is decoded once into a cache file under
+   `$SSLLIB_CACHE` (default `~/.cache/ssllib`); nothing decoded is ever written into the repository.
+2. torchvision's CIFAR-10 / CIFAR-100 download (the official pixels; needs a network) into
+   `$SSLLIB_CACHE/torchvision`.
 3. Otherwise: one clear error saying both ways failed.
 `synthetic` is a tiny random dataset for the tests only.
 """
@@ -29,6 +31,32 @@ ARCHIVE = "cifar10-jpeg.tar.xz"
 ARCHIVE_SHA256 = "d7e5cf3d40e6038bc96c4efbb6f4611aaa7a8584d3140fb954bab4d5aebcba32"
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                    "truck")
+
+
+# CIFAR-100's superclass of each fine label 0-99 (the official table; classes.tsv in the offline
+# archive gives the same), for the torchvision download, which keeps the fine labels only
+CIFAR100_COARSE_OF_FINE = (
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11, 6, 11, 5, 10, 7, 6, 13, 15, 3, 15,
+    0, 11, 1, 10, 12, 14, 16, 9, 11, 5, 5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4,
+    18, 17, 10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13, 16, 19, 2, 4, 6, 19,
+    5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13)
+
+
+@dataclass(frozen=True)
+class OfflineArchive:
+    """One offline copy in ../shared/data: its file, checksum, class count and how it is named."""
+    file: str
+    sha256: str
+    num_classes: int
+    label: str     # what a record's `source` says
+
+
+OFFLINE = {
+    "cifar10": OfflineArchive(ARCHIVE, ARCHIVE_SHA256, 10, "CIFAR-10"),
+    "cifar100": OfflineArchive("cifar100.tar.xz",
+                               "c5579378cdc0f1937573ecefdf596c990c6bf91c38e0366793685811eddc71d3",
+                               100, "CIFAR-100"),
+}
 DATASETS = ("cifar10", "cifar100", "synthetic")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +74,7 @@ class Dataset:
     num_classes: int
     source: str             # human-readable: where the pixels came from, and caveats
     sha256: str             # checksum of the source file(s)
+    coarse_of_fine: tuple | None = None  # CIFAR-100: the superclass (0-19) of each fine label
 
 
 def cache_dir() -> Path:
@@ -54,12 +83,12 @@ def cache_dir() -> Path:
     return d
 
 
-def find_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
-    """The folder holding the offline archive, or None."""
+def find_data_dir(data_dir: str | os.PathLike | None = None, archive: str = ARCHIVE) -> Path | None:
+    """The folder holding the offline `archive`, or None."""
     candidates = [data_dir, os.environ.get("SSLLIB_DATA_DIR"), REPO_ROOT / "data",
                   REPO_ROOT.parent / "shared" / "data"]
     for c in candidates:
-        if c and (Path(c) / ARCHIVE).is_file():
+        if c and (Path(c) / archive).is_file():
             return Path(c)
     return None
 
@@ -158,33 +187,55 @@ def atomic_torch_save(obj, path: Path) -> None:
     atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
-def _decode_archive(archive: Path) -> dict:
-    """Decode every JPEG of the archive (well under a minute for 60,000 images)."""
+def _decode_archive(archive: Path, num_classes: int = 10) -> dict:
+    """Decode every JPEG of the archive (well under a minute for 60,000 images).  Labels are the
+    sorted class-folder names' ranks (the datasets' own label order, both CIFARs); CIFAR-100's
+    `classes.tsv` must agree with that order and gives each fine class its coarse label."""
     from PIL import Image
 
-    index = {c: i for i, c in enumerate(CIFAR10_CLASSES)}
     split = {"train": ([], []), "test": ([], [])}
+    tsv = None
     with tarfile.open(archive, "r:xz") as tar:
         for member in tar:
             parts = Path(member.name).parts
+            if member.isfile() and parts[-1] == "classes.tsv":
+                tsv = tar.extractfile(member).read().decode()
             if not member.isfile() or not member.name.endswith(".jpg") or len(parts) < 3:
                 continue
             which, cls = parts[-3], parts[-2]
-            if which not in split or cls not in index:
+            if which not in split:
                 continue
             img = Image.open(io.BytesIO(tar.extractfile(member).read())).convert("RGB")
             split[which][0].append((member.name, np.asarray(img, dtype=np.uint8)))
-            split[which][1].append(index[cls])
+            split[which][1].append(cls)
+    names = sorted(set(split["train"][1]))
+    if num_classes == 10 and tuple(names) != CIFAR10_CLASSES:
+        raise DataError(f"{archive}: class folders {names[:3]}... are not CIFAR-10's {CIFAR10_CLASSES[:3]}...")
+    if len(names) != num_classes or sorted(set(split["test"][1])) != names:
+        raise DataError(f"{archive}: expected {num_classes} classes in train/ and test/, found "
+                        f"{len(names)} and {len(set(split['test'][1]))}")
+    index = {c: i for i, c in enumerate(names)}
     out = {}
-    for which, (imgs, labels) in split.items():
+    for which, (imgs, classes) in split.items():
         order = sorted(range(len(imgs)), key=lambda i: imgs[i][0])  # deterministic order
         x = np.stack([imgs[i][1] for i in order]).transpose(0, 3, 1, 2)
         out[f"{which}_x"] = torch.from_numpy(np.ascontiguousarray(x))
-        out[f"{which}_y"] = torch.tensor([labels[i] for i in order], dtype=torch.int64)
+        out[f"{which}_y"] = torch.tensor([index[classes[i]] for i in order], dtype=torch.int64)
     if len(out["train_y"]) != 50000 or len(out["test_y"]) != 10000:
         raise DataError(f"{archive}: expected 50000/10000 images, found "
                         f"{len(out['train_y'])}/{len(out['test_y'])}")
+    if tsv is not None:
+        out["coarse_of_fine"] = _coarse_labels(tsv, names, archive)
     return out
+
+
+def _coarse_labels(tsv: str, names: list, archive: Path) -> torch.Tensor:
+    """The fine-to-coarse map from CIFAR-100's classes.tsv, checked against the folder order."""
+    rows = [line.split("\t") for line in tsv.strip().splitlines()[1:]]
+    fine = {int(r[0]): r[1] for r in rows}
+    if [fine.get(i) for i in range(len(names))] != names:
+        raise DataError(f"{archive}: classes.tsv's fine names do not match the class folders' order")
+    return torch.tensor([int(r[2]) for r in sorted(rows, key=lambda r: int(r[0]))], dtype=torch.int64)
 
 
 def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
@@ -202,28 +253,45 @@ def balanced_subset(labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor
     return order[torch.argsort(rank[order], stable=True)][:n]
 
 
-def load_offline_cifar10(data_dir: Path) -> Dataset:
-    archive = data_dir / ARCHIVE
+def load_offline(name: str, data_dir: Path) -> Dataset:
+    """CIFAR-10 / CIFAR-100 from its offline archive in `data_dir`: sha256 checked, decoded once
+    into a sealed cache file, which is checked on every read and rebuilt when damaged."""
+    spec = OFFLINE[name]
+    archive = data_dir / spec.file
     digest = sha256_file(archive)
-    if digest != ARCHIVE_SHA256:
-        raise DataError(f"{archive}: sha256 {digest} does not match the expected {ARCHIVE_SHA256}")
-    cached = cache_dir() / f"cifar10-jpeg-{digest[:12]}.pt"
+    if digest != spec.sha256:
+        raise DataError(f"{archive}: sha256 {digest} does not match the expected {spec.sha256}; "
+                        "the archive is damaged or not the one the project was built on")
+    source = f"{spec.label}, offline JPEG-q75 copy ({spec.file}); not the official pixels"
+    stem = spec.file.split(".")[0]
+    cached = cache_dir() / f"{stem}-{digest[:12]}.pt"
+    keys = {"train_x", "train_y", "test_x", "test_y"} | ({"coarse_of_fine"} if name == "cifar100" else set())
     if cached.is_file():
         try:  # a damaged, edited or partial cache is reported and rebuilt, never trusted
             t = check_sealed(torch.load(cached, weights_only=True), "decoded data cache")
             t.pop(DIGEST_KEY)
-            if set(t) != {"train_x", "train_y", "test_x", "test_y"} or len(t["train_y"]) != 50000 \
-                    or len(t["test_y"]) != 10000 or len(t["train_x"]) != 50000 or len(t["test_x"]) != 10000:
-                raise ValueError("it does not hold the 50,000 + 10,000 images of the archive")
-            return Dataset(**t, num_classes=10, sha256=digest,
-                           source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
+            if set(t) != keys or len(t["train_y"]) != 50000 or len(t["test_y"]) != 10000 \
+                    or len(t["train_x"]) != 50000 or len(t["test_x"]) != 10000 \
+                    or int(t["train_y"].max()) >= spec.num_classes:
+                raise ValueError(f"it does not hold the 50,000 + 10,000 images of {spec.file}")
+            return _dataset(t, spec, digest, source)
         except Exception as e:  # noqa: BLE001
-            print(f"decoded data cache {cached} not used ({one_line(e)}); decoding {ARCHIVE} again",
+            print(f"decoded data cache {cached} not used ({one_line(e)}); decoding {spec.file} again",
                   file=sys.stderr)
-    t = _decode_archive(archive)
+    t = _decode_archive(archive, spec.num_classes)
     atomic_torch_save(sealed(t), cached)
-    return Dataset(**t, num_classes=10, sha256=digest,
-                   source=f"CIFAR-10, offline JPEG-q75 copy ({ARCHIVE}); not the official pixels")
+    return _dataset(t, spec, digest, source)
+
+
+def _dataset(t: dict, spec: OfflineArchive, digest: str, source: str) -> Dataset:
+    coarse = t.get("coarse_of_fine")
+    return Dataset(t["train_x"], t["train_y"], t["test_x"], t["test_y"], num_classes=spec.num_classes,
+                   sha256=digest, source=source,
+                   coarse_of_fine=None if coarse is None else tuple(int(c) for c in coarse))
+
+
+def load_offline_cifar10(data_dir: Path) -> Dataset:
+    return load_offline("cifar10", data_dir)
 
 
 def load_torchvision(name: str) -> Dataset:
@@ -234,7 +302,7 @@ def load_torchvision(name: str) -> Dataset:
     try:
         tr, te = cls(root, train=True, download=True), cls(root, train=False, download=True)
     except Exception as e:  # no network, no archive
-        raise DataError(f"dataset {name!r}: no offline archive ({ARCHIVE} in $SSLLIB_DATA_DIR or "
+        raise DataError(f"dataset {name!r}: no offline archive ({OFFLINE[name].file} in $SSLLIB_DATA_DIR or "
                         f"../shared/data) and the torchvision download failed: {e}") from None
     def to_t(ds):
         return (torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
@@ -242,8 +310,11 @@ def load_torchvision(name: str) -> Dataset:
     (trx, try_), (tex, tey) = to_t(tr), to_t(te)
     files = sorted(p for p in root.rglob("*.tar.gz"))
     digest = sha256_file(files[0]) if files else "unknown"
+    coarse = None
+    if name == "cifar100":  # torchvision keeps only the fine labels; the superclass table is the standard one
+        coarse = tuple(CIFAR100_COARSE_OF_FINE)
     return Dataset(trx, try_, tex, tey, num_classes=len(tr.classes), sha256=digest,
-                   source=f"{name.upper()}, official torchvision download")
+                   source=f"{name.upper()}, official torchvision download", coarse_of_fine=coarse)
 
 
 def synthetic(n_train: int = 512, n_test: int = 256, num_classes: int = 10, seed: int = 0) -> Dataset:
@@ -266,8 +337,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Datase
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DataError(f"--data-dir {str(data_dir)!r} is not a folder; give the folder holding {ARCHIVE}, "
                         "or leave it out to use $SSLLIB_DATA_DIR or ../shared/data")
-    if name == "cifar10":
-        found = find_data_dir(data_dir)
-        if found is not None:
-            return load_offline_cifar10(found)
+    found = find_data_dir(data_dir, OFFLINE[name].file)
+    if found is not None:
+        return load_offline(name, found)
     return load_torchvision(name)

@@ -63,3 +63,26 @@ def test_the_trainer_trains_on_a_balanced_subset():
         t = Trainer(profile_config("smoke", dataset="synthetic", train_subset=100, seed=seed), d)
         counts = torch.bincount(t.train_y, minlength=10)
         assert counts.sum() == 100 and counts.max() - counts.min() <= 1
+
+
+@pytest.mark.skipif(data.find_data_dir(archive=data.OFFLINE["cifar100"].file) is None,
+                    reason="offline CIFAR-100 archive not present")
+def test_offline_cifar100_has_100_fine_classes_in_order_and_its_coarse_labels():
+    d = data.load_dataset("cifar100")
+    assert d.train_x.shape == (50000, 3, 32, 32) and d.test_x.shape == (10000, 3, 32, 32)
+    assert torch.bincount(d.train_y).tolist() == [500] * 100
+    assert torch.bincount(d.test_y).tolist() == [100] * 100
+    assert d.num_classes == 100 and d.sha256 == data.OFFLINE["cifar100"].sha256
+    assert "CIFAR-100" in d.source and "JPEG-q75" in d.source
+    # classes.tsv's superclasses equal the official table the torchvision path uses
+    assert d.coarse_of_fine == data.CIFAR100_COARSE_OF_FINE
+    assert sorted(set(d.coarse_of_fine)) == list(range(20))
+    # the data README: test image 0 of the official order is test/mountain/volcano_s_000012.jpg;
+    # 'mountain' is fine label 49 in the standard order
+    assert d.coarse_of_fine[49] == 10  # large_natural_outdoor_scenes
+
+
+def test_a_damaged_cifar100_archive_is_one_clear_line(tmp_path):
+    (tmp_path / "cifar100.tar.xz").write_bytes(b"truncated")
+    with pytest.raises(data.DataError, match=r"cifar100.tar.xz: sha256 .* does not match"):
+        data.load_dataset("cifar100", data_dir=tmp_path)

@@ -95,7 +95,7 @@ def test_a_damaged_decoded_data_cache_is_named_and_decoded_again(tmp_path, monke
     monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "cache"))
     (tmp_path / data.ARCHIVE).write_bytes(b"stand-in")
     monkeypatch.setattr(data, "sha256_file", lambda path: data.ARCHIVE_SHA256)
-    monkeypatch.setattr(data, "_decode_archive", lambda archive: (_ for _ in ()).throw(Decoded()))
+    monkeypatch.setattr(data, "_decode_archive", lambda archive, n=10: (_ for _ in ()).throw(Decoded()))
     n = 100 if damage == "100 images" else 50000
     t = {"train_x": torch.zeros(n, 3, 2, 2, dtype=torch.uint8), "train_y": torch.zeros(n, dtype=torch.int64),
          "test_x": torch.zeros(10000, 3, 2, 2, dtype=torch.uint8), "test_y": torch.zeros(10000, dtype=torch.int64)}
