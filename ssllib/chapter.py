@@ -135,6 +135,14 @@ def glue_paper(ch: Chapter) -> None:
                 glue(f"paper_{ch.name}_{variant}_{key}", "-".join(f"{x:g}" for x in numbers))
 
 
+# the numbers behind an accuracy verdict, which the table shows in words and the forest plot draws
+PLOTTED = ("runs", "difference", "ci_low", "ci_high", "p_holm", "test", "margin", "paper_difference")
+
+
+def claims_frame(claims: list[dict]):
+    return report.frame(claims, "claim").drop(columns=list(PLOTTED), errors="ignore")
+
+
 def verdicts(ch: Chapter):
     """The computed verdict of every claim of this chapter (ssllib.verdicts), reasons in full; the
     chapter's own and the paper's numbers glued for the prose."""
@@ -143,7 +151,7 @@ def verdicts(ch: Chapter):
     glue_metrics(ch)
     glue_paper(ch)
     pd.set_option("display.max_colwidth", None)
-    return report.frame(verdicts_of(ch), "claim")
+    return claims_frame(verdicts_of(ch))
 
 
 def provenance(ch: Chapter):
@@ -212,5 +220,13 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
             display(fig)
             plt.close(fig)
     display(paper_table(long_ch))
-    display(report.frame(claims, "claim").drop(columns=["runs"], errors="ignore"))
+    display(claims_frame(claims))
+    accuracy_rows = [dict(c, experiment=ch.name) for c in claims if c.get("difference") is not None]
+    if accuracy_rows:
+        import matplotlib.pyplot as plt
+
+        fig = plots.forest(accuracy_rows, title=f"{profile}: this chapter's accuracy claims (the scorecard "
+                                                "shows every chapter's)")
+        display(fig)
+        plt.close(fig)
     return long_ch

@@ -308,8 +308,9 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
 
 
 def find_same_run(cfg, profile: str) -> dict | None:
-    """A valid record of another experiment that trained exactly `cfg` (labels aside), copied
-    under this experiment's name with `reused_from` saying where it came from."""
+    """A valid record of another experiment that trained exactly `cfg` (labels aside), returned
+    under this experiment's name with `reused_from` saying where it came from.  Nothing is
+    written: a run shared between chapters is found by its training key each time it is read."""
     key = config_hash(cfg, labels=False)
     needs = EXPERIMENTS[cfg.experiment].needs.get(cfg.variant, ()) if cfg.experiment in EXPERIMENTS else ()
     for path in sorted(entry_path(cfg, profile).parent.parent.glob("*/*.json")):
@@ -317,14 +318,12 @@ def find_same_run(cfg, profile: str) -> dict | None:
             record = read_entry(path)
         except CacheError:
             continue
-        if config_hash(Config(**record["config"]), labels=False) != key:
+        if "reused_from" in record or config_hash(Config(**record["config"]), labels=False) != key:
             continue
         if needs and not set(needs) <= set((read_curve(record) or [{}])[0]):
             continue
-        copy = dict(record, experiment=cfg.experiment, variant=cfg.variant,
-                    config_hash=config_hash(cfg), config=cfg.to_dict(),
-                    reused_from=f"{record['experiment']}/{path.name}")
-        return rewrite_entry(copy, path, entry_path(cfg, profile))
+        return dict(record, experiment=cfg.experiment, variant=cfg.variant, config_hash=config_hash(cfg),
+                    config=cfg.to_dict(), reused_from=f"{record['experiment']}/{path.name}")
     return None
 
 

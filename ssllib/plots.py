@@ -189,3 +189,63 @@ def sweep_grid(records):
         for (i, j), val in pd.DataFrame(table.values).stack().items():
             ax.text(j, i, f"{val:.2f}" if key == "AUC" else f"{val:.1f}", ha="center", va="center", color="w")
     return fig
+
+
+VERDICT_COLOURS = {"reproduced": "tab:green", "not reproduced": "tab:red", "undecided": "tab:orange"}
+
+
+def forest(rows, title="Accuracy claims: our difference (a − b) with its interval"):
+    """One row per accuracy claim that reached an estimate: our difference of means with its
+    interval (95%; 90% for 'about as accurate'), zero and the claim's minimum gap or margin
+    marked, the paper's difference (×) where it gives both numbers, coloured by verdict."""
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r.get("difference") is not None]
+    fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.4))
+    if not rows:
+        ax.text(0.5, 0.5, "no accuracy claim has an estimate at this length yet", ha="center", va="center")
+        ax.set_axis_off()
+        plt.close(fig)
+        return fig
+    for y, r in enumerate(reversed(rows)):
+        colour = VERDICT_COLOURS.get(r["verdict"], "grey")
+        ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colour, lw=2.5)
+        ax.plot(r["difference"], y, "o", color=colour)
+        gap = r["margin"]
+        marks = [-gap, gap] if r["test"] == "equal" else [-gap] if r["test"] == "at_least" else [gap]
+        for x in marks:
+            ax.plot([x, x], [y - 0.3, y + 0.3], color="k", lw=1)
+        if r.get("paper_difference") is not None:
+            ax.plot(r["paper_difference"], y, "x", color="k", ms=7)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    labels = [f"{r.get('experiment', '')}: {r['claim'][:48]}" for r in reversed(rows)]
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.set_xlabel("difference in accuracy, points (| = minimum gap or margin, × = the paper's)")
+    handles = [plt.Line2D([], [], color=c, lw=2.5, label=v) for v, c in VERDICT_COLOURS.items()]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    plt.close(fig)  # shown once, as the value returned
+    return fig
+
+
+def power_curves(effects, power: dict, detectable: dict, sd: float):
+    """The rules page's simulation: the share of claims called reproduced against the true
+    difference, one line per number of seeds, with the difference `stats.detectable` quotes."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for i, (n, rates) in enumerate(power.items()):
+        ax.plot(effects, rates, marker="o", color=f"C{i}", label=f"{n} seeds a side")
+        ax.axvline(detectable[n], color=f"C{i}", ls=":", lw=1)
+    ax.axhline(0.8, color="grey", ls="--", lw=1, label="80% power")
+    ax.set_xlabel(f"true difference (points; seed std {sd:g})")
+    ax.set_ylabel("share called reproduced")
+    ax.set_title("Power of the order rule in a family of 10 claims (dotted: the quoted detectable difference)",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)  # shown once, as the value returned
+    return fig

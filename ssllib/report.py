@@ -16,13 +16,14 @@ UNDECIDED = "undecided"                        # rule 6: too few seeds, or a gap
 TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is about later training
 
 # The verdict rules (issue 15), fixed from the papers' words before looking at results, applied
-# alike in every chapter and stated in the book (book/verdict_rules.md):
+# alike in every chapter and stated in the book (notebooks/verdict_rules.md):
 #  5. collapse is judged on the encoder output z = f(x) (Sec. 3.1 defines m_o, m_r on it), except
 #     where the paper's text names p = h(z) as the analysed vector: the Symmetric Predictor, whose
 #     encoder Sec. 2.3 reads as h(f(.)), and Table 4, whose Sec. 3.3 "analyzed vector is P_a".
 #     Both m_r's are shown wherever p was measured.
-#  6. an accuracy ordering needs >= 2 seeds on each side and a gap beyond max(min_gap, 2 x the
-#     larger seed std); fewer seeds, or a gap inside that band, is "undecided", in either direction.
+#     A run the paper says does not collapse that ends under PARTIAL_M_R before PARTIAL_MIN_STEPS
+#     cannot test the claim: "not testable at this length".
+#  6. accuracy claims: the run plan (ssllib.plan), judged by ssllib.accuracy (intervals, Holm).
 #  7. every claim the paper makes in a table gets a verdict (collapse and accuracy halves alike).
 #  8. the scorecard counts collapse and accuracy claims apart, a claim resting on the same runs
 #     once, and claims about later training checked on shorter runs as TOO_SHORT.
@@ -136,6 +137,11 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
         return _claim(item, f"{label} {paper}", paper, ours, PARTLY,
                       f"{key} ended above the collapse threshold {COLLAPSE_M_R} but under {PARTIAL_M_R}, half "
                       "of a healthy run's (~1): a partial collapse", **tag)
+    if collapsed == paper_collapse and not paper_collapse and m_r < PARTIAL_M_R:
+        steps = min(r.get("train", {}).get("steps", 0) for r in rs)
+        return _claim(item, f"{label} {paper}", paper, ours, TOO_SHORT,
+                      f"{key} ended under {PARTIAL_M_R} after {steps} steps: inside the early dip that SimSiam's "
+                      f"own m_r shows, so not settled before {PARTIAL_MIN_STEPS} steps (rule 5)", **tag)
     if collapsed == paper_collapse:
         return _claim(item, f"{label} {paper}", paper, ours, REPRODUCED, **tag)
     if paper_collapse and reference_m_r and m_r < 0.5 * reference_m_r:
@@ -150,8 +156,10 @@ def n_seeds(n: int) -> str:
     return f"{n} seed{'s' if n > 1 else ''}"
 
 
+# Rule 6 as it stood until 2026-11-30, kept only for the rules page's table of verdicts under
+# both rules (ssllib.accuracy judges every accuracy claim now)
 def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.0, key="linear_acc"):
-    """Claim that `a` is more accurate than `b` (rule 6): needs >= MIN_SEEDS seeds a side and a gap
+    """Claim that `a` is more accurate than `b` (old rule 6): needs >= MIN_SEEDS seeds a side and a gap
     beyond max(min_gap, 2 x the larger seed std); otherwise undecided, whichever way it leans."""
     a_m, a_s = mean_std(r["metrics"][key] for r in a_records)
     b_m, b_s = mean_std(r["metrics"][key] for r in b_records)
@@ -171,7 +179,7 @@ def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.
 
 
 def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, tolerance=2.0, key="linear_acc"):
-    """Claim that `a` is about as accurate as `b` (rule 6): reproduced when the gap is within
+    """Claim that `a` is about as accurate as `b` (old rule 6): reproduced when the gap is within
     `tolerance` points and the seed spread could have shown a larger one, not when it is beyond
     tolerance + 2 x seed std, undecided otherwise or with fewer than MIN_SEEDS seeds."""
     a_m, a_s = mean_std(r["metrics"][key] for r in a_records)
@@ -256,29 +264,6 @@ def forecast_claim(records, healthy_only: bool = False):
     verdict = REPRODUCED if rho <= -0.5 else PARTLY if rho < 0 else NOT
     return _claim("Li et al.", claim, "higher AUC, lower accuracy", f"Spearman ρ = {rho:+.2f} over "
                   f"{len(rs)} runs", verdict, "" if verdict == REPRODUCED else "ρ above -0.5")
-
-
-def collapse_and_gap(experiment, item, reference, *gaps):
-    """Claims of a table: collapse (or not) of every variant, judged against `reference`'s m_r,
-    and any accuracy claims `gaps`, each `(better, worse, claim, min_gap)` ("better beats worse by
-    more than min_gap") or `(a, b, claim, tolerance, "≈")` ("a is about as accurate as b")."""
-    def claims(records):
-        return (collapse_claims(experiment, item, records, reference)
-                + accuracy_claims(experiment, item, records, *gaps))
-    return claims
-
-
-def accuracy_claims(experiment, item, records, *gaps):
-    """The accuracy claims `gaps` (as in collapse_and_gap) judged on `records`, rule 6."""
-    v, paper, out = by_variant(records), REPORTED[experiment], []
-    for better, worse, text, points, *how in gaps:
-        if better in v and worse in v:
-            tops = [paper.get(k, {}).get("top1") for k in (better, worse)]
-            paper_text = (f"{tops[0]}% vs {tops[1]}%" if None not in tops
-                          else paper.get(better, {}).get("text", "–"))
-            judge = accuracy_equal_claim if how == ["≈"] else accuracy_gap_claim
-            out.append(judge(item, text, v[better], v[worse], paper_text, points))
-    return out
 
 
 def verdict_counts(rows: list[dict]) -> list[dict]:

@@ -189,8 +189,10 @@ def read_entry(path: Path) -> dict:
 
 
 def read_curve(record: dict) -> list[dict]:
-    """The per-step curve of a record, as a list of dicts of floats."""
-    base = results_root() / record["profile"] / record["experiment"]
+    """The per-step curve of a record, as a list of dicts of floats (a run shared from another
+    chapter, `reused_from`, keeps its curve beside its original)."""
+    folder = record["reused_from"].split("/")[0] if "reused_from" in record else record["experiment"]
+    base = results_root() / record["profile"] / folder
     with open(base / record["curve_file"]) as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 

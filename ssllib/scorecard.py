@@ -23,21 +23,24 @@ def gather(profile: str = "cpu", allow_train: bool = False):
     pd.set_option("display.max_rows", None)
     rows, missing, everything, long_trained = [], [], [], []
     for length in [profile] + ([LONG_OF[profile]] if profile in LONG_OF else []):
+        at_length = {}
         for name, exp in experiments.EXPERIMENTS.items():
             if length not in exp.lengths(profile):
                 continue  # only the accuracy chapters are run at the long length
             trains = allow_train and length == profile
             try:
-                records = experiments.run_experiment(name, length, allow_train=trains, progress=False,
-                                                     allow_missing=not trains)
+                at_length[name] = experiments.run_experiment(name, length, allow_train=trains, progress=False,
+                                                             allow_missing=not trains)
             except CacheError as e:
                 missing.append({"experiment": name, "length": length, "not run": str(e)})
                 continue
             gaps = experiments.missing_runs(name, length)
             if gaps:
                 missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
-            rows += [dict(c, length=length, experiment=name) for c in verdicts.claims_for(name, records)]
-            (everything if length == profile else long_trained).extend(records)
+            (everything if length == profile else long_trained).extend(at_length[name])
+        for name, records in at_length.items():  # accuracy claims: one Holm family per length
+            rows += [dict(c, length=length, experiment=name)
+                     for c in verdicts.claims_for(name, records, others=at_length)]
     rows += forecast_rows({profile: everything, LONG_OF.get(profile): long_trained})
     return rows, missing, everything
 
@@ -49,6 +52,15 @@ def forecast_rows(by_length: dict) -> list[dict]:
     return [dict(c, length=length, experiment="collapse_sweep")
             for length, records in by_length.items() if length == first or (length and records)
             for c in (report.forecast_claim(records), report.forecast_claim(records, healthy_only=True))]
+
+
+def forest(rows):
+    """The forest plot of every accuracy claim at the long length (ssllib.plots.forest)."""
+    from .plots import forest as draw
+
+    long_lengths = set(LONG_OF.values())
+    return draw([r for r in rows if r["length"] in long_lengths and r["kind"] == "accuracy"],
+                title=f"{', '.join(sorted(long_lengths))}: every accuracy claim (Holm family of the run plan)")
 
 
 def counts(rows):

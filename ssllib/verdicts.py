@@ -1,14 +1,17 @@
 """Per-chapter verdicts: the claims each experiment tests, computed from its cached records.
 
-The generic judges (collapse, accuracy gap, rank correlation) live in `ssllib.report`; this module
-says which of them each table or figure of the papers needs, and adds the figure-specific ones.
+The generic judges (collapse, rank correlation) live in `ssllib.report`; this module says which of
+them each table or figure of the papers needs, and adds the figure-specific ones.  Every accuracy
+claim is an entry of the run plan (`ssllib.plan`), judged by `ssllib.accuracy`.
 """
 from __future__ import annotations
 
+from . import accuracy
 from .decomposition import COLLAPSE_M_R
 from .paper import FIG8, REPORTED, TABLE6
-from .report import (NOT, PARTLY, REPRODUCED, TOO_SHORT, _claim, accuracy_claims, accuracy_gap_claim, by_variant,
-                     collapse_and_gap, collapse_claims, fmt, mean_std, n_seeds, runs_of, spearman)
+from .plan import CONTROLS, LEARNS_GAP
+from .report import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, _claim, by_variant, collapse_claims,
+                     mean_std, n_seeds, runs_of, spearman)
 
 
 FIRST_EPOCHS = 5  # Fig. 6 "except the first few epochs": a run shorter than this cannot show the fall
@@ -69,11 +72,15 @@ def table5_claims(records):
         if rs:
             cos = mean_std(r["metrics"]["bias_centre_cos"] for r in rs)[0]
             collapsed = any(r["metrics"]["collapsed"] for r in rs)
-            verdict = NOT if collapsed else REPRODUCED if cos >= 0.8 else PARTLY if cos >= 0.5 else NOT
+            partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
+            verdict = (NOT if collapsed else TOO_SHORT if partial else REPRODUCED if cos >= 0.8
+                       else PARTLY if cos >= 0.5 else NOT)
             out.append(_claim("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
                               "points along the centre o_z", f"cosine {paper_cos}", f"cosine {cos:.3f}", verdict,
                               "the run collapsed: every output is the centre, so alignment says nothing"
-                              if collapsed else "" if cos >= 0.8 else "reproduced needs cosine >= 0.8",
+                              if collapsed else f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, "
+                              "rule 5): its bias cannot test the claim" if partial
+                              else "" if cos >= 0.8 else "reproduced needs cosine >= 0.8",
                               runs=runs_of(rs)))
     rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
     if rs:
@@ -146,8 +153,6 @@ def fig5_6_claims(records):
         out.append(_claim("Figure 6", "removing r_e from InfoNCE leaves a higher covariance",
                           "high covariance during the whole training", f"final {cut:.2f} vs {full:.2f} with r_e",
                           REPRODUCED if cut > full else NOT))
-        out.append(accuracy_gap_claim("Sec. 3.5", "removing r_e from InfoNCE costs accuracy", v["infonce"],
-                                      v["infonce_no_r_e"], "a significant performance drop", 1.0))
     return out
 
 
@@ -179,50 +184,20 @@ def fig5b_claims(records):
 
 
 def fig8_claims(records):
-    """A.7 / Fig. 8: temperature against covariance (up) and accuracy (down), as rank correlations."""
+    """A.7 / Fig. 8: temperature against covariance (up), as a rank correlation; its accuracy half
+    ("higher temperature, lower accuracy") is an ordering of the run plan, judged like every other."""
     rs = [r for r in records if "tau" in r["config"]["options"] and "covariance_z" in r["metrics"]]
     if len(rs) < 3:
         return []
     tau = [r["config"]["options"]["tau"] for r in rs]
     out = []
-    for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),
-                            ("linear_acc", -1, "a higher temperature gives a lower accuracy")):
+    for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),):
         rho = spearman(tau, [r["metrics"][key] for r in rs])
         ok = rho * sign
         out.append(_claim("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
                           REPRODUCED if ok >= 0.5 else PARTLY if ok > 0 else NOT,
                           "" if ok >= 0.5 else "reproduced needs |ρ| >= 0.5 with the paper's sign"))
     return out
-
-
-def batch_claims(records):
-    """Chen & He Table 2: SimSiam is not sensitive to the batch size (with linear lr scaling).
-
-    Reproduced: the batch sizes' mean accuracies lie within 3 points; partly: a wider spread that
-    is still within twice the largest seed std (not distinguishable from seed noise); else not."""
-    from .paper import CHEN_HE_BATCH
-
-    accs = {rs[0]["config"]["batch_size"]: [r["metrics"]["linear_acc"] for r in rs]
-            for rs in by_variant(records).values()}
-    if len(accs) < 2:
-        return []
-    stats = {b: mean_std(a) for b, a in accs.items()}
-    means = [m for m, _ in stats.values()]
-    spread, noise = max(means) - min(means), 2 * max(s for _, s in stats.values())
-    ours = ", ".join(f"batch {b}: {fmt(accs[b], 1)}%" for b in sorted(accs))
-    ours += f" (spread {spread:.1f} points, {n_seeds(min(len(a) for a in accs.values()))})"
-    claim = ("Chen & He Table 2", "accuracy is not sensitive to the batch size", CHEN_HE_BATCH["trend"], ours)
-    if spread <= 3:
-        return [_claim(*claim, REPRODUCED)]
-    if spread <= noise:
-        return [_claim(*claim, PARTLY, f"spread over 3 points but within 2 x seed std ({noise:.1f})")]
-    return [_claim(*claim, NOT, f"reproduced needs a spread of at most 3 points (2 x seed std: {noise:.1f})")]
-
-
-CONTROLS = ("random_init", "random_init_bn", "raw_pixels")
-
-
-LEARNS_GAP = 5.0  # points: "SimSiam learns features" needs this margin over the strongest control
 
 
 def overtakes(records, key="knn_acc", min_gap=LEARNS_GAP) -> str:
@@ -243,65 +218,40 @@ def overtakes(records, key="knn_acc", min_gap=LEARNS_GAP) -> str:
     return f"not within the {curves[0][last]['epoch']:g} epochs run"
 
 
-def learns_features_claims(records, min_gap=LEARNS_GAP):
-    """Table 2's premise (issue 15/16): SimSiam's features beat the strongest of the three
-    controls (random encoder as initialised, with calibrated BN, raw pixels) by more than
-    `min_gap` points, for the kNN monitor and for the linear probe alike (rule 6 on each)."""
-    v = by_variant(records)
-    controls = [c for c in CONTROLS if c in v]
-    if "simsiam" not in v or not controls:
-        return []
-    out = []
-    for key, what in (("knn_acc", "kNN"), ("linear_acc", "linear probe")):
-        if not all(key in r["metrics"] for name in ("simsiam", *controls) for r in v[name]):
-            continue
-        best = max(controls, key=lambda c: mean_std(r["metrics"][key] for r in v[c])[0])
-        paper = f"SimSiam {REPORTED['table2']['simsiam']['top1']}% linear (no control reported)"
-        out.append(accuracy_gap_claim("Table 2", f"SimSiam learns features: {what} beats the strongest control",
-                                      v["simsiam"], v[best], paper, min_gap, key=key))
-        out[-1]["reason"] = (f"strongest control: {best}. " + out[-1]["reason"]).strip()
-    return out
+def collapses(experiment, item, reference):
+    """The collapse claims of a table: every variant the paper reports on, against `reference`'s m_r."""
+    return lambda records: collapse_claims(experiment, item, records, reference)
 
 
-CLAIMS = {
-    "table1": collapse_and_gap("table1", "Table 1", "moving_average"),
-    "table2_curve": collapse_and_gap("table2_curve", "Table 2 (20 epochs)", "simsiam"),
-    "table2": lambda records: (collapse_and_gap("table2", "Table 2", "simsiam")(records)
-                               + learns_features_claims(records)),
-    "fig3": collapse_and_gap("fig3", "Figure 3", "simsiam", (
-        "simsiam", "inverse_predictor", "SimSiam is somewhat better than with a learned inverse predictor",
-        0.0)),
+def none(records):
+    return []
+
+
+CLAIMS = {  # the claims that are not accuracy orderings (those are the run plan's)
+    "table1": collapses("table1", "Table 1", "moving_average"),
+    "table2_curve": collapses("table2_curve", "Table 2 (20 epochs)", "simsiam"),
+    "table2": collapses("table2", "Table 2", "simsiam"),
+    "fig3": collapses("fig3", "Figure 3", "simsiam"),
     "fig4": fig4_claims,
     "collapse_sweep": sweep_claims,
-    "table5": lambda records: table5_claims(records) + accuracy_claims("table5", "Table 5", records, (
-        "mlp", "one_bias", "a single bias is far below the MLP predictor", 5.0), (
-        "two_fc", "mlp", "two FC layers are about as accurate as the MLP predictor", 2.0, "≈")),
+    "table5": table5_claims,
     "fig5_6": fig5_6_claims,
     "fig5b": fig5b_claims,
     "fig8": fig8_claims,
-    "bn_placement": collapse_and_gap("bn_placement", "Section 4 (BN)", "bn_after_l2"),
-    "ab_stopgrad": collapse_and_gap("ab_stopgrad", "Chen & He Fig. 2", "stop_gradient"),
-    "ab_predictor": collapse_and_gap("ab_predictor", "Chen & He Table 1", "lr_constant", (
-        "lr_constant", "fixed_random", "a predictor fixed at random init does not work (far below a learned one)",
-        5.0)),
-    "ab_batch": batch_claims,
-    "ab_kstep": collapse_and_gap("ab_kstep", "Chen & He Sec. 5", "k1", (
-        "k10", "k1", "10-step alternation is at least as accurate as SimSiam", 1.0), (
-        "k100", "k1", "100-step alternation is at least as accurate as SimSiam", 1.0)),
-    "ab_bn": collapse_and_gap("ab_bn", "Chen & He Table 3", "c_default", (
-        "b_hidden", "a_none", "BN on the hidden layers beats no BN", 1.0)),
-    "ab_loss": collapse_and_gap("ab_loss", "Chen & He Table 4", "cosine_sym", (
-        "cosine_sym", "asymmetric", "the symmetric loss beats the asymmetric one", 1.0), (
-        "asym_2x", "asymmetric", "two pairs per image (asym 2x) beat one asymmetric pair", 1.0)),
-    "table3": collapse_and_gap("table3", "Table 3", "baseline", (
-        "remove_r_e", "baseline", "removing r_e from the triplet improves accuracy", 1.0)),
-    "table4": collapse_and_gap("table4", "Table 4", "both", (
-        "r_e_only", "o_e_only", "r_e alone gives higher accuracy than o_e alone", 1.0), (
-        "both", "o_e_only", "keeping both beats o_e alone", 1.0), (
-        "r_e_only", "both", "r_e alone is about as accurate as both", 2.0, "≈")),
+    "bn_placement": collapses("bn_placement", "Section 4 (BN)", "bn_after_l2"),
+    "ab_stopgrad": collapses("ab_stopgrad", "Chen & He Fig. 2", "stop_gradient"),
+    "ab_predictor": collapses("ab_predictor", "Chen & He Table 1", "lr_constant"),
+    "ab_batch": none,
+    "ab_kstep": collapses("ab_kstep", "Chen & He Sec. 5", "k1"),
+    "ab_bn": collapses("ab_bn", "Chen & He Table 3", "c_default"),
+    "ab_loss": collapses("ab_loss", "Chen & He Table 4", "cosine_sym"),
+    "table3": collapses("table3", "Table 3", "baseline"),
+    "table4": collapses("table4", "Table 4", "both"),
 }
 
 
-def claims_for(experiment: str, records):
-    """The claims one experiment tests, with verdicts computed from `records`."""
-    return CLAIMS[experiment](records)
+def claims_for(experiment: str, records, others: dict | None = None):
+    """The claims one experiment tests, with verdicts computed from `records`: its collapse and
+    figure claims, then its planned accuracy claims (judged in the family of every planned claim at
+    the records' length; `others`: the other experiments' records, default read from the cache)."""
+    return CLAIMS[experiment](records) + (accuracy.claims(experiment, records, others) if records else [])

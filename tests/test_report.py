@@ -25,7 +25,8 @@ def test_rule5_a_long_run_ending_under_half_a_healthy_m_r_is_a_partial_collapse(
 
     long_low = report.collapse_claim("T", "MLP", [run(0.2, 1950), run(0.3, 1950)], False, None)
     assert long_low["verdict"] == report.PARTLY and "partial collapse" in long_low["reason"]
-    assert report.collapse_claim("T", "MLP", [run(0.2, 300)], False, None)["verdict"] == report.REPRODUCED
+    early = report.collapse_claim("T", "MLP", [run(0.2, 300)], False, None)  # inside SimSiam's early dip
+    assert early["verdict"] == report.TOO_SHORT and "300 steps" in early["reason"]
     assert report.collapse_claim("T", "MLP", [run(0.9, 1950)], False, None)["verdict"] == report.REPRODUCED
     assert report.collapse_claim("T", "MLP", [run(0.05, 1950)], False, None)["verdict"] == report.NOT
 
@@ -142,25 +143,15 @@ def test_book_build_leaves_out_missing_runs_and_names_them():
 
 def test_table6_and_a8_verdicts():
     records = [rec("mlp", 0.5, 40, bias_centre_cos=0.9),
-               rec("one_bias", 0.4, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
+               rec("one_bias", 0.6, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
     verdicts = {c["item"] + ": " + c["claim"]: c["verdict"] for c in claims_for("table5", records)}
     assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == report.REPRODUCED
     assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == report.PARTLY
     assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == report.REPRODUCED
     assert verdicts["Table 5: One bias: Bias does not collapse"] == report.REPRODUCED
-
-
-def test_batch_size_insensitivity_is_judged_against_the_seed_spread():
-    from ssllib.verdicts import batch_claims
-
-    def runs(batch, *accs):
-        return [{**rec(f"batch_{batch}", 0.9, a), "config": {"batch_size": batch}} for a in accs]
-
-    close = batch_claims(runs(64, 40, 41) + runs(256, 39, 40))        # means 40.5 vs 39.5
-    noisy = batch_claims(runs(64, 44, 50) + runs(256, 38, 42))        # spread 7 < 2 x std 8.5
-    apart = batch_claims(runs(64, 50, 50.5) + runs(256, 40, 40.5))    # spread 10, tiny std
-    assert [c[0]["verdict"] for c in (close, noisy, apart)] == [report.REPRODUCED, report.PARTLY, report.NOT]
-    assert "2 seeds" in close[0]["ours"] and batch_claims(runs(64, 40)) == []
+    records[1]["metrics"]["m_r"] = 0.4  # a partial collapse cannot test where the bias points
+    c = [c for c in claims_for("table5", records) if "One bias" in c["claim"] and c["item"] == "Table 6"][0]
+    assert c["verdict"] == report.TOO_SHORT and "partial collapse" in c["reason"]
 
 
 def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():

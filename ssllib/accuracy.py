@@ -1,0 +1,257 @@
+"""The accuracy verdicts (the rules page, "Accuracy claims"): every claim of the run plan
+(`ssllib.plan`) judged by the estimated difference with its confidence interval, Holm-adjusted
+over the plan's claims at that length and dataset, with the training device as a blocking factor.
+
+- order ("a beats b by at least `gap`"): reproduced when Holm rejects "no difference" and the
+  estimate lies in the paper's direction by at least `gap`; not reproduced when Holm rejects it
+  in the other direction; otherwise undecided, beside the smallest effect the planned seeds could
+  detect with 80% power.
+- equal ("a about as accurate as b"): two one-sided tests against +-`gap`; reproduced when Holm
+  rejects non-equivalence (the 90% interval inside the margin); not reproduced when the interval
+  at the claim's Holm level lies wholly outside it.
+- at_least ("a not worse than b by more than `gap`"): one-sided, the same way.
+Only the plan's seeds count; a claim whose planned seeds are not all in is undecided; at a length
+the plan does not judge the claim at, it is "not testable at this length".
+"""
+from __future__ import annotations
+
+import statistics
+from functools import lru_cache
+
+from . import stats
+from .plan import PlannedClaim, at_length, planned
+from .report import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, _claim, by_variant, runs_of
+
+
+def device_of(record: dict) -> str | None:
+    """The kind of device that trained a record: "cuda" or "cpu" (augmentations are drawn on the
+    training device, so the same seed on the two is a different run); None for an untrained control,
+    which has no training to differ."""
+    if record.get("train", {}).get("steps", 1) == 0:
+        return None
+    device = record.get("provenance", {}).get("device", "")
+    return "cuda" if ("NVIDIA" in device or "cuda" in device.lower()) else "cpu"
+
+
+def _values(records, metric):
+    return [r["metrics"][metric] for r in records]
+
+
+def _counted(claim: PlannedClaim, records: list, length: str | None):
+    """The records the plan counts (its seeds at `length`) and those it only shows."""
+    seeds = claim.seeds.get(length) if length else None
+    if seeds is None:
+        return list(records), []
+    return ([r for r in records if r.get("seed", 0) in seeds], [r for r in records if r.get("seed", 0) not in seeds])
+
+
+def estimate(a: list, b: list, metric: str) -> tuple[stats.Difference, str]:
+    """The difference of `a` and `b` in `metric`: Welch when one device trained every run (or one
+    arm is untrained); otherwise blocked by device over the devices both arms ran on (pooled seed
+    variance).  Returns it and a note naming the devices left out because one arm never ran there."""
+    da, db = {device_of(r) for r in a} - {None}, {device_of(r) for r in b} - {None}
+    if not da or not db or len(da | db) == 1:
+        return stats.welch(_values(a, metric), _values(b, metric)), ""
+    cells = [{d: _values([r for r in rs if device_of(r) == d], metric) for d in ds & db & da}
+             for rs, ds in ((a, da), (b, db))]
+    dropped = sorted((da | db) - (da & db))
+    note = f"runs on {', '.join(dropped)} in one arm only left out" if dropped else ""
+    return stats.blocked(cells[0], cells[1]), note
+
+
+def _device_mix(records) -> str:
+    counts = {}
+    for r in records:
+        d = device_of(r) or "untrained"
+        counts[d] = counts.get(d, 0) + 1
+    return "+".join(f"{n} {d}" for d, n in sorted(counts.items()))
+
+
+def judge_raw(claim: PlannedClaim, v: dict, length: str | None) -> dict:
+    """One planned claim on one experiment's records by variant: its row before Holm, with
+    `_diff` (the estimate) and `_p` (the p-value that enters the family), or a final verdict."""
+    metric = "kNN" if claim.metric == "knn_acc" else "linear"
+    paper_text, paper_diff = _paper_text(claim)
+    row = _claim(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
+    row |= {"test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
+    row |= {"plan": f"{claim.kind}, {'gap' if claim.kind == 'order' else 'margin'} {claim.gap:g}, "
+                    f"{metric}, seeds {list(claim.seeds.get(length, ()))} at {length}, {claim.dataset}; "
+                    f"written {claim.written}" + (f"; {claim.note}" if claim.note else "")}
+    if length is not None and length not in claim.seeds:
+        where = ", ".join(f"{k} ({len(s)} seeds)" for k, s in claim.seeds.items())
+        return row | {"verdict": TOO_SHORT, "reason": f"the plan judges this claim at {where}: encoders at this "
+                      "length have not learned enough to order (the Table 2 chapter)"}
+    b_names = claim.b if isinstance(claim.b, tuple) else (claim.b,)
+    if claim.a not in v or not any(n in v for n in b_names):
+        return row | {"verdict": UNTESTED, "reason": f"planned at {length}: not run yet"}
+    if any(claim.metric not in r["metrics"] for n in (claim.a, *b_names) for r in v.get(n, [])):
+        return row | {"verdict": UNTESTED, "reason": f"{metric} accuracy not measured for these runs"}
+    a, a_extra = _counted(claim, v[claim.a], length)
+    b_name = max((n for n in b_names if n in v),
+                 key=lambda n: statistics.fmean(_values(_counted(claim, v[n], length)[0] or v[n], claim.metric)))
+    b, b_extra = _counted(claim, v[b_name], length)
+    row["runs"] = runs_of(a + b)
+    extra = a_extra + b_extra
+    shown = f"; not counted (beyond the plan): seeds {sorted({r.get('seed') for r in extra})}" if extra else ""
+    planned_n = len(claim.seeds.get(length, ())) if length in claim.seeds else None
+    means = f"{metric} {statistics.fmean(_values(a, claim.metric)):.2f}% vs " \
+            f"{statistics.fmean(_values(b, claim.metric)):.2f}%" if a and b else f"{metric}: no planned seed run"
+    row["ours"] = f"{means} ({len(a)} vs {len(b)} seeds; {_device_mix(a)} vs {_device_mix(b)}){shown}"
+    if b_name != claim.b:
+        row["reason"] = f"strongest control: {b_name}. "
+    if planned_n and (len(a) < planned_n or len(b) < planned_n):
+        return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") +
+                      f"{min(len(a), len(b))} of the {planned_n} planned seeds run"}
+    try:
+        d, note = estimate(a, b, claim.metric)
+    except ValueError as e:
+        return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") + f"not estimable: {e}"}
+    p = (d.p_two_sided() if claim.kind == "order" else stats.tost_p(d, claim.gap) if claim.kind == "equal"
+         else d.p_greater(-claim.gap))
+    return row | {"_diff": d, "_p": p, "_note": note, "_planned_n": planned_n or min(len(a), len(b)),
+                  "_kind": claim.kind, "_gap": claim.gap}
+
+
+def _paper_text(claim: PlannedClaim) -> tuple[str, float | None]:
+    """The paper's numbers for the claim (ssllib.paper) and its difference, where it gives both."""
+    from .paper import REPORTED
+
+    paper = REPORTED.get(claim.experiment, {})
+    tops = [paper.get(k, {}).get("top1") if isinstance(paper.get(k), dict) else None
+            for k in (claim.a, claim.b if isinstance(claim.b, str) else "")]
+    if None not in tops:
+        return f"{tops[0]}% vs {tops[1]}%", round(tops[0] - tops[1], 2)
+    row = paper.get(claim.a, {})
+    text = row.get("text", f"{row['top1']}% linear" if "top1" in row else "–") if isinstance(row, dict) else "–"
+    return text, None
+
+
+def finish(rows: list[dict]) -> list[dict]:
+    """Holm over the rows that reached an estimate (the family), then each verdict and its reason."""
+    family = [r for r in rows if "_p" in r]
+    adjusted = stats.holm([r["_p"] for r in family])
+    m = len(family)
+    for i, (r, p_adj) in enumerate(zip(family, adjusted)):
+        d, claim_kind, gap = r["_diff"], r["_kind"], r["_gap"]
+        level = stats.holm_level([f["_p"] for f in family], i)
+        lo, hi = d.interval(1 - 2 * stats.ALPHA if claim_kind == "equal" else 1 - stats.ALPHA)
+        shown = "90%" if claim_kind == "equal" else "95%"
+        r["difference"], r["ci_low"], r["ci_high"], r["p_holm"] = d.diff, lo, hi, p_adj
+        r["ours"] += (f"; difference {d.diff:+.2f} [{shown} CI {lo:+.2f}, {hi:+.2f}], Holm p {p_adj:.3g} "
+                      f"(family of {m}), {d.method}" + (f"; {r['_note']}" if r["_note"] else ""))
+        mde = stats.detectable(d.sd, r["_planned_n"], level=1 - stats.ALPHA / m)
+        undecided = f"the planned seeds detect a difference of {mde:.1f} points with 80% power"
+        base = r.get("reason", "")
+        if claim_kind == "order":
+            if p_adj < stats.ALPHA and d.diff >= gap:
+                verdict, why = REPRODUCED, ""
+            elif p_adj < stats.ALPHA and d.diff < 0:
+                verdict, why = NOT, "the interval lies wholly in the other direction"
+            elif p_adj < stats.ALPHA:
+                verdict, why = UNDECIDED, f"a difference, but under the claim's minimum gap {gap:g}"
+            else:
+                verdict, why = UNDECIDED, f"the interval holds 0 after Holm; {undecided}"
+        else:
+            wlo, whi = d.interval(level)
+            outside = (whi < -gap) if claim_kind == "at_least" else (wlo > gap or whi < -gap)
+            if p_adj < stats.ALPHA:
+                verdict, why = REPRODUCED, ""
+            elif outside:
+                verdict, why = NOT, f"the interval at the claim's Holm level lies outside the margin {gap:g}"
+            else:
+                verdict, why = UNDECIDED, f"the interval is not inside +-{gap:g} after Holm; {undecided}"
+        r["verdict"], r["reason"] = verdict, (base + why).strip()
+    for r in rows:
+        for k in ("_diff", "_p", "_note", "_planned_n", "_kind", "_gap"):
+            r.pop(k, None)
+    return rows
+
+
+def judge(records_by_experiment: dict, length: str | None, dataset: str = "cifar10") -> list[dict]:
+    """Every planned claim of the given experiments at `length`, judged together (one Holm family)."""
+    rows = []
+    for name, records in records_by_experiment.items():
+        v = by_variant(records)
+        rows += [dict(judge_raw(c, v, length), experiment=name) for c in planned(name, dataset)]
+    return finish(rows)
+
+
+@lru_cache(maxsize=8)
+def _family_records(length: str, dataset: str) -> tuple:
+    from .experiments import run_experiment
+
+    out = []
+    for name in dict.fromkeys(c.experiment for c in at_length(length, dataset)):  # the plan's order
+        out.append((name, tuple(run_experiment(name, length, allow_train=False, allow_missing=True, progress=False,
+                                               overrides={"dataset": dataset}))))
+    return tuple(out)
+
+
+def claims(experiment: str, records: list, others: dict | None = None) -> list[dict]:
+    """`experiment`'s planned claims judged on `records`, in the family of every planned claim at
+    the records' length: `others` gives the other experiments' records (default: read from the
+    cache; tests pass {})."""
+    length = records[0].get("profile") if records else None
+    dataset = records[0].get("config", {}).get("dataset", "cifar10") if records else "cifar10"
+    if others is None:
+        others = {k: list(v) for k, v in _family_records(length, dataset)} if at_length(length, dataset) else {}
+    family = {**{k: v for k, v in others.items() if k != experiment}, experiment: records}
+    return [r for r in judge(family, length, dataset) if r.pop("experiment") == experiment]
+
+
+def rule6_verdict(claim: PlannedClaim, v: dict) -> str:
+    """The verdict rule 6 gave before the run plan (every seed, a gap beyond max(gap, 2 x the
+    larger seed std)): kept for the rules page's table of verdicts under both rules."""
+    from .report import accuracy_equal_claim, accuracy_gap_claim
+
+    b_names = [n for n in (claim.b if isinstance(claim.b, tuple) else (claim.b,)) if n in v]
+    if claim.a not in v or not b_names:
+        return "(not run)"
+    b = max(b_names, key=lambda n: statistics.fmean(_values(v[n], claim.metric)))
+    judge_old = accuracy_equal_claim if claim.kind == "equal" else accuracy_gap_claim
+    return judge_old(claim.item, claim.claim, v[claim.a], v[b], "", claim.gap, key=claim.metric)["verdict"]
+
+
+def both_ways(records_by_experiment: dict, length: str, dataset: str = "cifar10"):
+    """Each planned claim at `length`: its verdict under rule 6 as it stood and under the plan's
+    rules, the seeds counted, the interval (shown once, when the rules changed)."""
+    import pandas as pd
+
+    new = {(r["experiment"], r["claim"]): r for r in judge(records_by_experiment, length, dataset)}
+    rows = []
+    for name, records in records_by_experiment.items():
+        v = by_variant(records)
+        for c in planned(name, dataset):
+            r = new[(name, c.claim)]
+            interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+                        if r.get("difference") is not None else "–")
+            rows.append({"claim": f"{name}: {c.claim}", "rule 6 (before)": rule6_verdict(c, v),
+                         "plan rules (now)": r["verdict"], "seeds planned": len(c.seeds.get(length, ())),
+                         "difference [interval]": interval})
+    return pd.DataFrame(rows).set_index("claim") if rows else "no planned claim at this length"
+
+
+def plan_table(dataset: str | None = None):
+    """The run plan as a table (ssllib.plan), one row per accuracy claim."""
+    import pandas as pd
+
+    from .plan import PLAN
+
+    rows = [{"experiment": c.experiment, "claim": c.claim, "a": c.a,
+             "b": " / ".join(c.b) if isinstance(c.b, tuple) else c.b, "test": c.kind,
+             "gap or margin": c.gap, "metric": c.metric,
+             "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "dataset": c.dataset,
+             "written": c.written, "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
+    return pd.DataFrame(rows).set_index(["experiment", "claim"])
+
+
+def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar10"):
+    """The records trained beyond the plan at `length` (shown in the chapters, not counted)."""
+    out = []
+    for name, records in records_by_experiment.items():
+        for c in planned(name, dataset):
+            names = {c.a, *(c.b if isinstance(c.b, tuple) else (c.b,))}
+            seeds = c.seeds.get(length, ())
+            out += [f"{name}/{r['variant']} seed {r.get('seed')}" for r in records
+                    if r["variant"] in names and r.get("seed") not in seeds]
+    return sorted(set(out))

@@ -1,0 +1,104 @@
+"""The accuracy rules (ssllib.stats, ssllib.accuracy, ssllib.plan): the estimates equal the
+textbook ones, Holm and the equivalence tests behave as defined, the plan decides which runs count,
+and a simulation measures the false-'reproduced' rate and the power of the whole rule."""
+import math
+
+import pytest
+
+from ssllib import accuracy, report, stats
+from ssllib.plan import PLAN, PlannedClaim
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+
+def test_welch_is_scipys_unequal_variance_t_test():
+    a, b = [52.3, 53.9, 50.2], [45.5, 51.3, 48.3, 47.0]
+    d = stats.welch(a, b)
+    ref = scipy_stats.ttest_ind(a, b, equal_var=False)
+    assert math.isclose(d.p_two_sided(), ref.pvalue, rel_tol=1e-9)
+    lo, hi = ref.confidence_interval(0.95)
+    assert all(math.isclose(x, y, rel_tol=1e-9) for x, y in zip(d.interval(0.95), (lo, hi)))
+
+
+def test_blocked_on_one_device_is_students_t_and_removes_a_device_offset():
+    a, b = [52.3, 53.9, 50.2], [45.5, 51.3, 48.3]
+    d = stats.blocked({"cpu": a}, {"cpu": b})
+    assert math.isclose(d.p_two_sided(), scipy_stats.ttest_ind(a, b).pvalue, rel_tol=1e-9)
+    # the GPU adds 5 points to every run; arm a ran mostly there, arm b mostly on the CPU
+    noise = [0.3, -0.2, 0.1, -0.4, 0.2]
+    arm_a = {"cuda": [55 + n for n in noise[:3]], "cpu": [50 + n for n in noise[3:]]}
+    arm_b = {"cuda": [53 + noise[0]], "cpu": [48 + n for n in noise]}
+    est = stats.blocked(arm_a, arm_b)
+    pooled = stats.welch(arm_a["cuda"] + arm_a["cpu"], arm_b["cuda"] + arm_b["cpu"])
+    assert abs(est.diff - 2.0) < 0.5 < abs(pooled.diff - 2.0)  # the true difference is 2
+
+
+def test_holm_adjusts_step_down_and_monotone():
+    assert [round(p, 6) for p in stats.holm([0.01, 0.04, 0.03])] == [0.03, 0.06, 0.06]
+    assert stats.holm([0.5]) == [0.5] and stats.holm([0.9, 0.8]) == [1.0, 1.0]
+
+
+def test_equivalence_is_shown_exactly_when_the_90_percent_interval_lies_inside_the_margin():
+    for a, b in (([40.5, 40.9, 40.7], [40.0, 40.2, 40.4]), ([40.5, 44.9, 38.7], [40.0, 40.2, 40.4])):
+        d = stats.welch(a, b)
+        lo, hi = d.interval(0.90)
+        assert (stats.tost_p(d, 2.0) < 0.05) == (-2.0 < lo and hi < 2.0)
+
+
+def test_the_rule_keeps_false_reproduced_under_five_percent_and_has_the_power_it_quotes():
+    """The rules page's simulation: no true difference in ten claims of three seeds each: the
+    family-wise rate of any false 'reproduced' stays under alpha; a true difference of the size
+    `detectable` quotes for those seeds is found about 80% of the time."""
+    reps = 1000
+    null = stats.simulate(n_claims=10, n_seeds=3, sd=2.0, effect=0.0, reps=reps, seed=1)
+    assert null["family_wise_false_reproduced"] <= stats.ALPHA + 3 * math.sqrt(stats.ALPHA * (1 - stats.ALPHA) / reps)
+    effect = stats.detectable(2.0, 3, level=1 - stats.ALPHA / 10)
+    power = stats.simulate(n_claims=10, n_seeds=3, sd=2.0, effect=effect, reps=reps, seed=2)
+    assert power["reproduced_rate"] >= stats.POWER - 3 * math.sqrt(stats.POWER * (1 - stats.POWER) / reps)
+    smaller = stats.simulate(n_claims=10, n_seeds=3, sd=2.0, effect=effect / 3, reps=reps // 4, seed=3)
+    assert smaller["reproduced_rate"] < power["reproduced_rate"]  # not vacuous: power grows with the effect
+
+
+def run(variant, acc, seed, device="cpu (AMD EPYC)", steps=1950, profile="cpu_long", **metrics):
+    return {"variant": variant, "seed": seed, "profile": profile, "config": {"dataset": "cifar10"},
+            "train": {"steps": steps}, "provenance": {"device": device},
+            "metrics": {"linear_acc": acc, "knn_acc": acc - 8, "m_r": 0.9, "collapsed": False, **metrics}}
+
+
+def test_only_the_planned_seeds_count_and_the_rest_is_shown():
+    claim = next(c for c in PLAN if c.experiment == "table3")
+    records = ([run("remove_r_e", 48 + s / 4, s) for s in range(3)] + [run("baseline", 42 + s / 4, s) for s in range(3)]
+               + [run("baseline", 60.0, 3)])  # a seed beyond the plan, which would reverse the claim
+    row = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
+    assert row["verdict"] == report.REPRODUCED and "3 vs 3 seeds" in row["ours"]
+    assert "not counted (beyond the plan): seeds [3]" in row["ours"] and "written" in row["plan"]
+    short = accuracy.judge_raw(claim, report.by_variant(records), "cpu")
+    assert short["verdict"] == report.TOO_SHORT and "cpu_long (3 seeds)" in short["reason"]
+    two = [r for r in records if r["seed"] != 2]  # the plan says three: two are not enough to judge
+    assert accuracy.judge_raw(claim, report.by_variant(two), "cpu_long")["verdict"] == report.UNDECIDED
+
+
+def test_device_is_a_blocking_factor_and_one_armed_devices_are_left_out():
+    claim = PlannedClaim("table3", "Table 3", "x beats y", "x", "y", seeds={"cpu_long": (0, 1, 2, 3)})
+    gpu = "NVIDIA H200"
+    records = ([run("x", 50.1, 0), run("x", 49.8, 1), run("x", 55.2, 2, gpu), run("x", 54.9, 3, gpu)]
+               + [run("y", 48.0, 0), run("y", 48.3, 1), run("y", 53.1, 2, gpu), run("y", 52.8, 3, gpu)])
+    row = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
+    assert "blocked by device (2 devices)" in row["ours"] and abs(row["difference"] - 2.0) < 0.2
+    assert row["verdict"] == report.REPRODUCED  # the 5-point device offset is not seed noise
+    one_armed = [r for r in records if not (r["variant"] == "y" and "NVIDIA" in r["provenance"]["device"])]
+    d, note = accuracy.estimate(*(report.by_variant(one_armed)[v] for v in ("x", "y")), "linear_acc")
+    assert d.method == "blocked by device (1 device)" and "cuda in one arm only left out" in note
+    assert (d.n_a, d.n_b) == (2, 2)
+
+
+def test_holm_makes_a_claim_borderline_alone_undecided_in_a_family():
+    claim = next(c for c in PLAN if c.experiment == "table3")
+    records = [run("remove_r_e", a, s) for s, a in enumerate((48.0, 50.5, 49.0))] + \
+              [run("baseline", a, s) for s, a in enumerate((45.0, 46.5, 44.5))]
+    alone = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
+    assert alone["verdict"] == report.REPRODUCED and alone["p_holm"] < 0.05
+    noise = [dict(accuracy.judge_raw(claim, report.by_variant(records), "cpu_long"), _p=0.5) for _ in range(9)]
+    in_family = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")] + noise)[0]
+    assert in_family["verdict"] == report.UNDECIDED and "80% power" in in_family["reason"]
+    assert in_family["p_holm"] == pytest.approx(min(1.0, 10 * alone["p_holm"]))
