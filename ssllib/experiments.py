@@ -131,10 +131,15 @@ EXPERIMENTS = {
     "table5": Experiment(
         name="table5",
         title="Tables 5-6, A.8: simpler predictors on an l2-normalised encoder output (Sec. 4)",
-        variants={name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
-                  (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))},
+        # the paper's MLP row is plain SimSiam (66.9%, Table 2's 66.62%): in the authors' code the
+        # l2-normalisation sits in the simple predictors' forward only.  Here it is the same
+        # training as Table 2's SimSiam, found by its training key; "mlp" (an MLP on an
+        # l2-normalised z) is ours, not the paper's, kept as a labelled extra
+        variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
+                  **{name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
+                     (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))}},
         notebook="table5_simple_predictors.ipynb",
-        scale=SHORT, long_variants=("mlp", "two_fc", "one_bias"),
+        scale=SHORT, long_variants=("simsiam", "mlp", "two_fc", "one_bias"),
     ),
     "collapse_sweep": Experiment(
         name="collapse_sweep",

@@ -66,7 +66,7 @@ def sweep_claims(records):
 def table5_claims(records):
     """Table 5's collapse claims, Table 6's bias-centre similarity, A.8's coefficient."""
     v = by_variant(records)
-    out = collapse_claims("table5", "Table 5", records, reference="mlp")
+    out = collapse_claims("table5", "Table 5", records, reference="simsiam")
     for name, paper_cos in TABLE6.items():
         rs = [r for r in v.get(name, []) if "bias_centre_cos" in r["metrics"]]
         if rs:

@@ -143,3 +143,30 @@ def test_metrics_added_later_come_from_the_final_checkpoint(tiny):
     back = experiments.add_metrics_from_checkpoint(read_entry(path), synthetic())
     assert back["metrics"] == first["metrics"] and "p_m_r" in back["metrics_added"]
     assert read_entry(path) == back
+
+
+def test_reading_every_chapter_writes_nothing(tmp_path, monkeypatch):
+    """The book only reads: loading every experiment at both committed lengths (records, runs
+    shared between chapters, what is missing, the verdicts with their Holm family) leaves the
+    results folder exactly as it was, file for file (a copy of the committed results)."""
+    import shutil
+    from pathlib import Path
+
+    from ssllib import experiments, scorecard
+
+    committed = Path(__file__).resolve().parent.parent / "results"
+    results = tmp_path / "committed"
+    shutil.copytree(committed, results, ignore=shutil.ignore_patterns("smoke"))
+    monkeypatch.setenv("SSLLIB_RESULTS", str(results))
+
+    def snapshot():
+        return sorted((str(p.relative_to(results)), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in results.rglob("*") if p.is_file())
+
+    before = snapshot()
+    rows, missing, records = scorecard.gather("cpu")
+    assert any(r.get("reused_from") for r in records)  # shared runs are found, in memory
+    assert any(r["kind"] == "accuracy" and r["length"] == "cpu_long" for r in rows)
+    for name in experiments.EXPERIMENTS:
+        experiments.missing_runs(name, "cpu")
+    assert snapshot() == before
