@@ -38,6 +38,7 @@ class Chapter:
     allow_train: bool = False
     device: str = "auto"
     missing: list = field(default_factory=list)
+    dataset: str = "cifar10"
 
     @property
     def by_variant(self) -> dict:
@@ -98,7 +99,7 @@ def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, devi
         print(f"{len(records)} runs, profile {profile}: ResNet-18 width {cfg['width']}, batch "
               f"{cfg['batch_size']}, up to {trained['train']['steps']} steps, "
               f"{trained['provenance']['data_source']}")
-    return Chapter(name, profile, records, allow_train, device, missing)
+    return Chapter(name, profile, records, allow_train, device, missing, dataset)
 
 
 def paper_table(ch: Chapter):
@@ -174,43 +175,79 @@ def lowest_m_r(ch: Chapter, variants):
     return report.frame(rows, "variant")
 
 
+DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100 (the paper's dataset)", "synthetic": "synthetic"}
+
+
 def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     """The accuracy claims at the long length (issue 16): this experiment's long-length runs
     (`long_variants`), their learning curves and collapse indicators over the whole horizon, the
-    paper-vs-ours table and the verdicts.  Trains only when the chapter itself runs at the long
-    length and may train; otherwise shows what is cached and names what is not.  Glues
-    `<experiment>_long_<variant>_<metric>` and, for Table 2, where SimSiam overtakes the controls."""
+    paper-vs-ours table, the verdicts and their forest plot; first on the chapter's dataset, then on
+    the other CIFAR wherever it has runs or planned claims.  Trains only when the chapter itself
+    runs at the long length and may train; otherwise shows what is cached and names what is not.
+    Glues `<experiment>_long_<variant>_<metric>` (`<experiment>_c100_long_...` for CIFAR-100 in a
+    CIFAR-10 chapter) and, for Table 2, where SimSiam overtakes the controls."""
+    from IPython.display import Markdown, display
+
+    from .plan import planned
+
+    first = _long_section(ch, ch.dataset, curve_experiment, prefix=f"{ch.name}_long")
+    for other in [d for d in ("cifar10", "cifar100") if d != ch.dataset]:
+        profile = LONG_OF.get(ch.profile, ch.profile)
+        cached = experiments.run_experiment(ch.name, profile, allow_train=False, progress=False, allow_missing=True,
+                                            overrides={"dataset": other})
+        tag = "c100" if other == "cifar100" else "c10"
+        if cached or planned(ch.name, other):
+            display(Markdown(f"**The same at `{profile}` on {DATASET_NAMES[other]}**"))
+            _long_section(dataclass_replace(ch, allow_train=False), other, curve_experiment,
+                          prefix=f"{ch.name}_{tag}_long")
+        else:
+            _glue_long(Chapter(ch.name, profile, [], dataset=other), f"{ch.name}_{tag}_long", [])
+    return first
+
+
+def dataclass_replace(ch: Chapter, **changes) -> Chapter:
+    import dataclasses
+
+    return dataclasses.replace(ch, **changes)
+
+
+def _glue_long(long_ch: Chapter, prefix: str, records) -> None:
+    glue_metrics(long_ch, prefix=prefix)
+    for v in experiments.get_experiment(long_ch.name).variants:
+        have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
+        glue(f"{prefix}_{v}_knn_acc", f"{report.mean_std(have)[0]:.1f}" if have else "(not run)")
+    counts = [len(long_ch.by_variant[v]) for v in experiments.get_experiment(long_ch.name).variants_at(long_ch.profile)
+              if long_ch.by_variant.get(v)]
+    glue(f"{prefix}_seeds", report.n_seeds(min(counts)) if counts else "no seeds yet")
+    claims = verdicts_of(long_ch) if records else []
+    learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours'].split(';')[0]}: {c['verdict']}"
+              for c in claims if c["claim"].startswith("SimSiam learns features")}
+    for k in ("knn", "linear"):
+        glue(f"{prefix}_{k}", learns.get(k, "(not run at this length)"))
+        glue(f"{prefix}_overtakes_{k}", overtakes(records, f"{k}_acc"))
+
+
+def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> Chapter:
     import pandas as pd
     from IPython.display import display
 
     pd.set_option("display.max_colwidth", None)
     profile = LONG_OF.get(ch.profile, ch.profile)  # a profile without a long length is its own
     trains = ch.allow_train and profile == ch.profile
+    over = {"dataset": dataset}
     records = experiments.run_experiment(ch.name, profile, allow_train=trains, progress=False,
-                                         allow_missing=True, device=ch.device)
+                                         allow_missing=True, device=ch.device, overrides=over)
     extra = []
     if curve_experiment:
         extra = experiments.run_experiment(curve_experiment, profile, allow_train=trains, progress=False,
-                                           allow_missing=True, device=ch.device)
-    long_ch = Chapter(ch.name, profile, records, trains, ch.device)
-    not_yet = experiments.missing_runs(ch.name, profile) + (
-        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile)]
+                                           allow_missing=True, device=ch.device, overrides=over)
+    long_ch = Chapter(ch.name, profile, records, trains, ch.device, dataset=dataset)
+    not_yet = experiments.missing_runs(ch.name, profile, overrides=over) + (
+        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile, overrides=over)]
         if curve_experiment else [])
     if not_yet:
-        print(f"Not run yet at {profile} (left out below): {', '.join(not_yet)}")
-    glue_metrics(long_ch, prefix=f"{ch.name}_long")
-    for v in experiments.get_experiment(ch.name).variants:
-        have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
-        glue(f"{ch.name}_long_{v}_knn_acc", f"{report.mean_std(have)[0]:.1f}" if have else "(not run)")
-    counts = [len(long_ch.by_variant[v]) for v in experiments.get_experiment(ch.name).variants_at(profile)
-              if long_ch.by_variant.get(v)]
-    glue(f"{ch.name}_long_seeds", report.n_seeds(min(counts)) if counts else "no seeds yet")
-    claims = verdicts_of(long_ch)
-    learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours']}: {c['verdict']}"
-              for c in claims if c["claim"].startswith("SimSiam learns features")}
-    for k in ("knn", "linear"):
-        glue(f"{ch.name}_long_{k}", learns.get(k, "(not run at this length)"))
-        glue(f"{ch.name}_long_overtakes_{k}", overtakes(records, f"{k}_acc"))
+        print(f"Not run yet at {profile} on {dataset} (left out below): {', '.join(not_yet)}")
+    _glue_long(long_ch, prefix, records)
     if any(r.get("learning_curve") for r in records + extra):
         import matplotlib.pyplot as plt
 
@@ -219,14 +256,16 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
                                                         "horizon (mean over seeds)")):
             display(fig)
             plt.close(fig)
-    display(paper_table(long_ch))
-    display(claims_frame(claims))
-    accuracy_rows = [dict(c, experiment=ch.name) for c in claims if c.get("difference") is not None]
-    if accuracy_rows:
-        import matplotlib.pyplot as plt
+    if records:
+        display(paper_table(long_ch))
+        claims = verdicts_of(long_ch)
+        display(claims_frame(claims))
+        accuracy_rows = [dict(c, experiment=ch.name) for c in claims if c.get("difference") is not None]
+        if accuracy_rows:
+            import matplotlib.pyplot as plt
 
-        fig = plots.forest(accuracy_rows, title=f"{profile}: this chapter's accuracy claims (the scorecard "
-                                                "shows every chapter's)")
-        display(fig)
-        plt.close(fig)
+            fig = plots.forest(accuracy_rows, title=f"{profile}, {DATASET_NAMES.get(dataset, dataset)}: this "
+                                                    "chapter's accuracy claims (the scorecard shows every chapter's)")
+            display(fig)
+            plt.close(fig)
     return long_ch

@@ -66,6 +66,7 @@ def summary_rows(records, paper: dict):
             "method": p.get("label", variant.replace("_", " ")),
             "paper: collapse": {True: "yes", False: "no"}.get(p.get("collapse"), "–"),
             "paper: top-1 (%)": p.get("top1", "–"),
+            "ours on": rs[0].get("config", {}).get("dataset", "–"),
             "ours: collapse": "/".join("yes" if m["collapsed"] else "no" for m in ms),
             "ours: linear (%)": fmt(m["linear_acc"] for m in ms),
             "ours: kNN (%)": fmt(m["knn_acc"] for m in ms),
@@ -276,7 +277,7 @@ def verdict_counts(rows: list[dict]) -> list[dict]:
         if r.get("runs") and key in seen:
             continue
         seen.add(key)
-        counts[(r.get("length", ""), r.get("kind", "other"))][r["verdict"]] += 1
+        counts[(r.get("length", ""), r.get("dataset", "cifar10"), r.get("kind", "other"))][r["verdict"]] += 1
     order = (REPRODUCED, PARTLY, NOT, UNDECIDED, TOO_SHORT, UNTESTED)
-    return [{"length": length, "kind": kind, **{v: c.get(v, 0) for v in order}, "claims": sum(c.values())}
-            for (length, kind), c in sorted(counts.items())]
+    return [{"length": length, "dataset": dataset, "kind": kind, **{v: c.get(v, 0) for v in order},
+             "claims": sum(c.values())} for (length, dataset, kind), c in sorted(counts.items())]

@@ -12,6 +12,7 @@ from .ablations import ABLATIONS
 from .experiment_spec import LONG_OF
 from .results import CacheError, results_root
 
+DATASETS = ("cifar10", "cifar100")  # the long length is judged on each
 
 def gather(profile: str = "cpu", allow_train: bool = False):
     """Every claim of every experiment at `profile` (and its long length), with the length it was
@@ -22,25 +23,28 @@ def gather(profile: str = "cpu", allow_train: bool = False):
     pd.set_option("display.max_colwidth", None)  # every table of the page in full
     pd.set_option("display.max_rows", None)
     rows, missing, everything, long_trained = [], [], [], []
-    for length in [profile] + ([LONG_OF[profile]] if profile in LONG_OF else []):
-        at_length = {}
+    lengths = [(profile, "cifar10")] + ([(LONG_OF[profile], d) for d in DATASETS] if profile in LONG_OF else [])
+    for length, dataset in lengths:
+        at_length, over = {}, {"dataset": dataset}
         for name, exp in experiments.EXPERIMENTS.items():
             if length not in exp.lengths(profile):
                 continue  # only the accuracy chapters are run at the long length
             trains = allow_train and length == profile
             try:
                 at_length[name] = experiments.run_experiment(name, length, allow_train=trains, progress=False,
-                                                             allow_missing=not trains)
+                                                             allow_missing=not trains, overrides=over)
             except CacheError as e:
-                missing.append({"experiment": name, "length": length, "not run": str(e)})
+                missing.append({"experiment": name, "length": length, "dataset": dataset, "not run": str(e)})
                 continue
-            gaps = experiments.missing_runs(name, length)
-            if gaps:
-                missing.append({"experiment": name, "length": length, "not run": ", ".join(gaps)})
-            (everything if length == profile else long_trained).extend(at_length[name])
-        for name, records in at_length.items():  # accuracy claims: one Holm family per length
-            rows += [dict(c, length=length, experiment=name)
-                     for c in verdicts.claims_for(name, records, others=at_length)]
+            gaps = experiments.missing_runs(name, length, overrides=over)
+            if gaps and (dataset == "cifar10" or at_length[name]):
+                missing.append({"experiment": name, "length": length, "dataset": dataset, "not run": ", ".join(gaps)})
+            if dataset == "cifar10":  # Li et al.'s forecast: the CIFAR-10 runs of each length
+                (everything if length == profile else long_trained).extend(at_length[name])
+        for name, records in at_length.items():  # accuracy claims: one Holm family per length and dataset
+            if records or dataset == "cifar10":
+                rows += [dict(c, length=length, experiment=name, dataset=dataset)
+                         for c in verdicts.claims_for(name, records, others=at_length)]
     rows += forecast_rows({profile: everything, LONG_OF.get(profile): long_trained})
     return rows, missing, everything
 
@@ -49,24 +53,25 @@ def forecast_rows(by_length: dict) -> list[dict]:
     """Li et al.'s forecast (all trained runs, and the non-collapsed ones) judged at each length on
     that length's runs alone; a length with no runs (but the first) is left out."""
     first = next(iter(by_length))
-    return [dict(c, length=length, experiment="collapse_sweep")
+    return [dict(c, length=length, experiment="collapse_sweep", dataset="cifar10")
             for length, records in by_length.items() if length == first or (length and records)
             for c in (report.forecast_claim(records), report.forecast_claim(records, healthy_only=True))]
 
 
-def forest(rows):
-    """The forest plot of every accuracy claim at the long length (ssllib.plots.forest)."""
+def forest(rows, dataset: str = "cifar10"):
+    """The forest plot of every accuracy claim at the long length on `dataset` (ssllib.plots.forest)."""
     from .plots import forest as draw
 
     long_lengths = set(LONG_OF.values())
-    return draw([r for r in rows if r["length"] in long_lengths and r["kind"] == "accuracy"],
-                title=f"{', '.join(sorted(long_lengths))}: every accuracy claim (Holm family of the run plan)")
+    return draw([r for r in rows if r["length"] in long_lengths and r["kind"] == "accuracy"
+                 and r.get("dataset", "cifar10") == dataset],
+                title=f"{', '.join(sorted(long_lengths))}, {dataset}: every accuracy claim (one Holm family)")
 
 
 def counts(rows):
     import pandas as pd
 
-    return pd.DataFrame(report.verdict_counts(rows)).set_index(["length", "kind"])
+    return pd.DataFrame(report.verdict_counts(rows)).set_index(["length", "dataset", "kind"])
 
 
 # where a claim comes from, in the book's order: the paper and its section, by experiment
@@ -100,14 +105,14 @@ def card_html(rows) -> str:
     linking to its chapter's verdict table; a click on a column header sorts by it (a few lines
     of script, no library, nothing loaded from elsewhere)."""
     order = {name: i for i, name in enumerate(SECTIONS)}
-    head = ("paper", "section", "item", "claim", "length", "paper's value", "ours", "verdict", "reason")
+    head = ("paper", "section", "item", "claim", "length", "dataset", "paper's value", "ours", "verdict", "reason")
     out = ['<table class="scorecard dataframe"><thead><tr>'
            + "".join(f'<th title="click to sort">{h}</th>' for h in head) + "</tr></thead><tbody>"]
-    for r in sorted(rows, key=lambda r: (order.get(r["experiment"], 99), r["length"])):
+    for r in sorted(rows, key=lambda r: (order.get(r["experiment"], 99), r["length"], r.get("dataset", ""))):
         paper, section = SECTIONS.get(r["experiment"], ("", ""))
         item = f'<a href="{chapter_link(r["experiment"])}">{html.escape(r["item"])}</a>'
         cells = [html.escape(paper), html.escape(section), item] + [
-            html.escape(str(r.get(k, ""))) for k in ("claim", "length", "paper", "ours", "verdict", "reason")]
+            html.escape(str(r.get(k, ""))) for k in ("claim", "length", "dataset", "paper", "ours", "verdict", "reason")]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "".join(out) + "</tbody></table>" + SORT_SCRIPT
 
@@ -120,8 +125,8 @@ def short_vs_long(rows, kind: str = "accuracy"):
     long_lengths = set(LONG_OF.values())
     short = {(r["experiment"], r["claim"]): r for r in rows if r["length"] not in long_lengths}
     out = []
-    for r in rows:
-        if r["length"] in long_lengths and r["kind"] == kind:
+    for r in rows:  # the short runs are CIFAR-10's: the same dataset's long verdict beside them
+        if r["length"] in long_lengths and r["kind"] == kind and r.get("dataset", "cifar10") == "cifar10":
             before = short.get((r["experiment"], r["claim"]), {})
             out.append({"experiment": r["experiment"], "claim": r["claim"],
                         "short": before.get("verdict", "(no verdict)"), "long": r["verdict"],
@@ -134,8 +139,9 @@ def verdict_totals(rows):
     import pandas as pd
 
     frame = pd.DataFrame([{"paper": SECTIONS.get(r["experiment"], ("?",))[0], "length": r["length"],
-                           "verdict": r["verdict"]} for r in rows])
-    return pd.crosstab([frame["paper"], frame["length"]], frame["verdict"], margins=True, margins_name="all")
+                           "dataset": r.get("dataset", "cifar10"), "verdict": r["verdict"]} for r in rows])
+    return pd.crosstab([frame["paper"], frame["length"], frame["dataset"]], frame["verdict"], margins=True,
+                       margins_name="all")
 
 
 def costs(records):

@@ -86,3 +86,16 @@ def test_every_experiment_has_its_notebook_in_the_book():
     for exp in EXPERIMENTS.values():
         assert (ROOT / "notebooks" / exp.notebook).is_file(), exp.notebook
         assert f"book/_generated/{Path(exp.notebook).stem}" in toc, exp.notebook
+
+
+
+@pytest.mark.skipif(find_data_dir(archive="cifar100.tar.xz") is None, reason="offline CIFAR-100 archive not present")
+def test_a_chapter_runs_offline_on_cifar100():
+    """`-p dataset cifar100` needs no network: a chapter's run-or-load (what its notebook calls)
+    finds the offline copy, trains at smoke size on 100 classes, and the records say which copy."""
+    from ssllib import chapter
+
+    ch = chapter.run("table4", "smoke", dataset="cifar100", seeds=[0])
+    assert ch.records and all(r["config"]["dataset"] == "cifar100" for r in ch.records)
+    assert all("CIFAR-100, offline JPEG-q75 copy" in r["provenance"]["data_source"] for r in ch.records)
+    assert ch.dataset == "cifar100" and chapter.paper_table(ch)["ours on"].eq("cifar100").all()

@@ -142,7 +142,7 @@ def test_book_build_leaves_out_missing_runs_and_names_them():
 
 
 def test_table6_and_a8_verdicts():
-    records = [rec("mlp", 0.5, 40, bias_centre_cos=0.9),
+    records = [rec("simsiam", 0.5, 40, bias_centre_cos=0.9),
                rec("one_bias", 0.6, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
     verdicts = {c["item"] + ": " + c["claim"]: c["verdict"] for c in claims_for("table5", records)}
     assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == report.REPRODUCED
@@ -162,7 +162,7 @@ def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
     assert got["keeping both beats o_e alone"] == report.REPRODUCED
     assert got["r_e alone is about as accurate as both"] == report.REPRODUCED
     assert got["r_e alone gives higher accuracy than o_e alone"] == report.REPRODUCED
-    table5 = seeds("mlp", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
+    table5 = seeds("simsiam", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
     got = {c["claim"]: c["verdict"] for c in claims_for("table5", table5)}
     assert got["a single bias is far below the MLP predictor"] == report.REPRODUCED
     assert got["two FC layers are about as accurate as the MLP predictor"] == report.REPRODUCED
