@@ -137,7 +137,7 @@ EXPERIMENTS = {
         # l2-normalised z) is ours, not the paper's, kept as a labelled extra
         variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
                   **{name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
-                     (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_fc"), ("one_bias", "bias"))}},
+                     (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_clamped_fc"), ("one_bias", "bias"))}},
         notebook="table5_simple_predictors.ipynb",
         scale=SHORT, long_variants=("simsiam", "mlp", "two_fc", "one_bias"),
     ),

@@ -131,7 +131,29 @@ class TanhLinear(nn.Module):
 
 @register(PREDICTORS, "tanh_fc")
 def tanh_fc_predictor(dim: int, hidden: int) -> nn.Module:
+    """Our first reading of Table 5's "One FC" (W = tanh(V)); kept so that the records it trained
+    stay reproducible.  Table 5 now uses the authors' clamp, `tanh_clamped_fc`."""
     return TanhLinear(dim)
+
+
+class ClampedTanhLinear(nn.Module):
+    """Table 5 "One FC: Tanh(FC)" as the authors' code runs it (solo-learn fork, new_predictor.py,
+    BiasLayer with a weight matrix, no bias, constrain "tanh"): at every forward the stored weight
+    is overwritten by tanh(0.5 W), outside autograd (an assignment to `.data`, as theirs), and then
+    applied: z -> W z.  Repeated, the clamp pulls W towards 0; the gradient pushes back."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(nn.Linear(dim, dim, bias=False).weight.detach().clone())
+
+    def forward(self, z):
+        self.weight.data = torch.tanh(0.5 * self.weight.data)
+        return F.linear(z, self.weight)
+
+
+@register(PREDICTORS, "tanh_clamped_fc")
+def tanh_clamped_fc_predictor(dim: int, hidden: int) -> nn.Module:
+    return ClampedTanhLinear(dim)
 
 
 class BiasOnly(nn.Module):

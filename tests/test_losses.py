@@ -126,3 +126,21 @@ def test_head_bn_variants_chen_he_table3():
                                                           *build_model(profile_config("smoke", head_bn=v)).predictor])
            for v in ("none", "hidden", "default", "all")}
     assert bns == {"none": 0, "hidden": 3, "default": 4, "all": 5}  # Chen & He Table 3 (a)-(d)
+
+
+def test_table5_tanh_fc_clamps_its_weight_as_the_authors_do():
+    """The authors' One FC overwrites W by tanh(0.5 W) at each forward and then applies it, outside
+    autograd: after a forward the stored weight is the clamped one, the output uses it, and a
+    backward through two forwards (two views) runs."""
+    import torch
+
+    from ssllib.models import PREDICTORS
+
+    h = PREDICTORS["tanh_clamped_fc"](8, 4)
+    w0 = h.weight.detach().clone()
+    z = torch.randn(5, 8, requires_grad=True)
+    p = h(z)
+    assert torch.allclose(h.weight, torch.tanh(0.5 * w0)) and torch.allclose(p, z @ torch.tanh(0.5 * w0).T)
+    (h(z).sum() + p.sum()).backward()
+    assert h.weight.grad is not None and z.grad is not None
+    assert not any(b is not None for b in [getattr(h, "bias", None)])  # Tanh(FC): no bias
