@@ -245,6 +245,27 @@ def _returned_records(source: Path):
             yield path, e
 
 
+def _destination(target: Path, record: dict, path: Path):
+    """The folder a returned record goes to, or why it may not go anywhere: its profile and
+    experiment must be registered names, its curve a plain file name beside it, and every path
+    inside `target` (a record edited and re-sealed could otherwise name any folder)."""
+    from ssllib.config import PROFILES
+    from ssllib.experiments import EXPERIMENTS
+
+    if record.get("profile") not in PROFILES:
+        return f"unknown profile {record.get('profile')!r}; allowed: {', '.join(sorted(PROFILES))}"
+    if record.get("experiment") not in EXPERIMENTS:
+        return f"unknown experiment {record.get('experiment')!r}"
+    if record.get("curve_file") != f"{path.stem}.curve.csv":
+        return f"its curve file {record.get('curve_file')!r} is not {path.stem}.curve.csv"
+    dest = target / record["profile"] / record["experiment"]
+    root = target.resolve()
+    for p in (dest / path.name, dest / record["curve_file"]):
+        if not p.resolve().is_relative_to(root):
+            return f"{p} lies outside {target}"
+    return dest
+
+
 def _summary(record: dict) -> dict:
     p = record["provenance"]
     return {"linear_acc": record["metrics"]["linear_acc"], "knn_acc": record["metrics"]["knn_acc"],
@@ -274,14 +295,26 @@ def merge(args) -> int:
     from ssllib.results import CacheError, read_entry
 
     target = Path(args.into)
+    if not Path(args.source).exists():
+        print(f"error: nothing to merge: {args.source} does not exist", file=sys.stderr)
+        return 2
     copied = rejected = 0
     agreement = []
-    for path, record in _returned_records(Path(args.source)):
+    try:
+        returned = list(_returned_records(Path(args.source)))
+    except (tarfile.TarError, OSError) as e:
+        print(f"error: {args.source} cannot be unpacked safely ({e}); nothing merged", file=sys.stderr)
+        return 2
+    for path, record in returned:
         if isinstance(record, CacheError):
             print(f"not merged: {record}")
             rejected += 1
             continue
-        dest = target / record["profile"] / record["experiment"]
+        dest = _destination(target, record, path)
+        if isinstance(dest, str):
+            print(f"not merged: {path.name}: {dest}")
+            rejected += 1
+            continue
         if (dest / path.name).exists():
             mine = read_entry(dest / path.name)
             if "reused_from" not in mine:

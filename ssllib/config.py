@@ -200,6 +200,9 @@ def validate(cfg: Config) -> None:
                 and (len(phase) == 2 or isinstance(phase[2], dict))):
             raise ConfigError(f"bad phase {phase!r}: expected [loss, fraction > 0] or [loss, fraction, "
                               f"options] with loss one of {_allowed(losses.LOSSES)}")
+    check_options(cfg.loss, cfg.options)
+    for phase in cfg.phases:
+        check_options(phase[0], phase[2] if len(phase) > 2 else {})
     if cfg.phases and abs(sum(p[1] for p in cfg.phases) - 1) > 1e-6:
         raise ConfigError(f"bad phases {cfg.phases!r}: the fractions must sum to 1")
     try:
@@ -210,6 +213,8 @@ def validate(cfg: Config) -> None:
                 if k not in ("self", "dim", "hidden", "num_images")]
         raise ConfigError(f"bad options {cfg.options!r} for loss {cfg.loss!r} ({e}); "
                           f"allowed option keys: {', '.join(keys) or 'none'}") from None
+    if not 0 <= cfg.momentum < 1:
+        raise ConfigError(f"bad value {cfg.momentum!r} for momentum: must be in [0, 1)")
     if cfg.bn_calibration < 0:
         raise ConfigError(f"bad value {cfg.bn_calibration!r} for bn_calibration: must be >= 0")
     positive = ("width", "proj_hidden", "proj_dim", "pred_hidden", "batch_size", "knn_k", "log_every",
@@ -224,6 +229,31 @@ def validate(cfg: Config) -> None:
     if cfg.n_views < 2 or (cfg.n_views % 2 and cfg.loss == "simsiam"):
         raise ConfigError(f"bad value {cfg.n_views!r} for n_views: must be >= 2, and even with loss "
                           "'simsiam' (its views pair up)")
+
+
+def check_options(loss: str, options) -> None:
+    """Each option a loss takes, of the type of its default (a bool is a bool, not "false"), as
+    its __init__ declares them: a value of another type would be passed on silently (the string
+    "false" is truthy) and train something other than what the record says.  One ConfigError line."""
+    import inspect
+
+    from . import loss_registry as losses
+
+    if not isinstance(options, dict):
+        raise ConfigError(f"bad options {options!r}: expected a dict of option: value")
+    params = {k: p for k, p in inspect.signature(losses.LOSSES[loss].__init__).parameters.items()
+              if k not in ("self", "dim", "hidden", "num_images")}
+    for key, value in options.items():
+        if key not in params:
+            raise ConfigError(f"unknown option {key!r} for loss {loss!r}; allowed option keys: "
+                              f"{', '.join(params) or 'none'}")
+        default = params[key].default
+        expected = (bool,) if isinstance(default, bool) else (int,) if isinstance(default, int) else \
+            (int, float) if isinstance(default, float) else (type(default),)
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected) or \
+                (isinstance(value, float) and not math.isfinite(value)):
+            raise ConfigError(f"bad option {key}={value!r} for loss {loss!r}: expected "
+                              f"{type(default).__name__} (e.g. {default!r})")
 
 
 def profile_config(profile: str, **overrides) -> Config:

@@ -180,7 +180,13 @@ def read_entry(path: Path) -> dict:
         raise CacheError(f"{path}: config does not match ssllib.Config ({e})") from None
     if h != path.stem:
         raise CacheError(f"{path}: config hashes to {h}, not to its file name")
-    curve_path = path.with_name(record.get("curve_file", ""))
+    if record.get("curve_file") != f"{path.stem}.curve.csv":
+        raise CacheError(f"{path}: its curve file {str(record.get('curve_file'))[:60]!r} is not {path.stem}.curve.csv")
+    from .decomposition import is_collapsed
+    if record["metrics"]["collapsed"] != is_collapsed(record["metrics"]["m_r"]):  # the commonest edit
+        raise CacheError(f"{path}: 'collapsed' says {record['metrics']['collapsed']} but m_r "
+                         f"{record['metrics']['m_r']:.3f} says otherwise")
+    curve_path = path.with_name(record["curve_file"])
     if not curve_path.is_file():
         raise CacheError(f"{path}: curve file {curve_path.name} missing")
     if hashlib.sha256(curve_path.read_bytes()).hexdigest() != record.get("curve_sha256"):

@@ -170,3 +170,30 @@ def test_reading_every_chapter_writes_nothing(tmp_path, monkeypatch):
     for name in experiments.EXPERIMENTS:
         experiments.missing_runs(name, "cpu")
     assert snapshot() == before
+
+
+def test_a_resealed_record_whose_collapse_flag_contradicts_m_r_or_names_another_curve_is_refused(tiny):
+    """Integrity is not authenticity: a record edited and re-sealed passes its digest; two cheap
+    consistency checks catch the commonest edits (a flipped 'collapsed', a curve elsewhere)."""
+    import json
+
+    import pytest
+
+    from ssllib.integrity import RECORD_KEY, record_digest
+    from ssllib.results import CacheError, entry_path, read_entry
+
+    record = experiments_run(tiny)
+    path = entry_path(tiny, "smoke")
+    for edit in ({"metrics": dict(record["metrics"], collapsed=not record["metrics"]["collapsed"])},
+                 {"curve_file": "../../elsewhere.curve.csv"}):
+        forged = {**json.loads(path.read_text()), **edit}
+        forged[RECORD_KEY] = record_digest(forged)
+        path.write_text(json.dumps(forged))
+        with pytest.raises(CacheError, match="collapsed' says|is not .*curve.csv"):
+            read_entry(path)
+
+
+def experiments_run(cfg):
+    from ssllib import experiments
+
+    return experiments.run_one(cfg, "smoke", progress=False)

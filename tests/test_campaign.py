@@ -109,3 +109,42 @@ def test_ssllib_trains_without_tqdm_as_on_a_bare_gpu_machine(tmp_path):
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
     assert 0 <= float(done.stdout.strip().splitlines()[-1]) <= 1
+
+
+def test_merge_writes_nothing_outside_its_folder_and_says_why(tmp_path, tiny, capsys):
+    """Issue 31: a returned record edited and re-sealed (its digest recomputed) names its own
+    profile and experiment; merge takes them only when they are registered names and every path
+    lies inside --into.  A tar member with ../, or a missing tar, is one line and exit code 2."""
+    import importlib.util
+    import shutil
+
+    from ssllib import experiments
+    from ssllib.integrity import RECORD_KEY, record_digest
+
+    spec = importlib.util.spec_from_file_location("gpu_campaign", ROOT / "scripts" / "gpu_campaign.py")
+    campaign = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(campaign)
+    record = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
+    source = Path(os.environ["SSLLIB_RESULTS"]) / "smoke" / "table2"
+    returned = tmp_path / "returned" / "smoke" / "table2"
+    shutil.copytree(source, returned)
+    path = returned / f"{record['config_hash']}.json"
+    for field, value in (("experiment", "../../../evil"), ("profile", "/tmp"), ("curve_file", "../../x.csv")):
+        forged = json.loads(path.read_text())
+        forged[field] = value
+        forged[RECORD_KEY] = record_digest(forged)
+        path.write_text(json.dumps(forged))
+        repo = tmp_path / f"repo-{field}"
+        assert campaign.main(["merge", str(tmp_path / "returned"), "--into", str(repo)]) == 2
+        out = capsys.readouterr().out
+        assert "not merged" in out and "1 rejected" in out and not repo.exists()
+        assert not (tmp_path / "evil").exists()
+    assert campaign.main(["merge", str(tmp_path / "nothing.tar"), "--into", str(tmp_path / "r")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as tar:
+        tar.add(path, arcname="../outside.json")
+    assert campaign.main(["merge", str(evil), "--into", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be unpacked safely" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "outside.json").exists()

@@ -83,3 +83,26 @@ def test_the_issue_s_bad_parameters_are_named(name, value, allowed):
     with pytest.raises(ConfigError, match=f"bad parameter {name}=") as e:
         chapter.check_parameters(**params)
     assert allowed in str(e.value) and repr(value) in str(e.value)
+
+
+def test_an_option_of_the_wrong_type_is_refused_not_trained_with():
+    """Issue 31: options={"stop_gradient": "false"} (a string) trained *with* stop-gradient while the
+    record said "false"; every option is now checked against the type its loss declares."""
+    import pytest
+
+    from ssllib.config import ConfigError, profile_config
+
+    for loss, options in (("simsiam", {"stop_gradient": "false"}), ("triplet", {"keep_r_e": "no"}),
+                          ("infonce", {"tau": "0.2"}), ("infonce", {"tau": True}),
+                          ("simsiam_surgery", {"keep_o_e": 0})):
+        with pytest.raises(ConfigError, match=r"bad option .* expected (bool|float)") as e:
+            profile_config("smoke", loss=loss, options=options)
+        assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="unknown option 'nope'"):
+        profile_config("smoke", loss="simsiam", options={"nope": 1})
+    with pytest.raises(ConfigError, match="bad option weight='x'"):  # inside a phase too
+        profile_config("smoke", phases=[["simsiam", 0.5], ["decorrelation", 0.5, {"weight": "x"}]])
+    with pytest.raises(ConfigError, match=r"momentum: must be in \[0, 1\)"):
+        profile_config("smoke", momentum=-5)
+    assert profile_config("smoke", loss="simsiam", options={"stop_gradient": False}).options == {"stop_gradient": False}
+    assert profile_config("smoke", loss="infonce", options={"tau": 1}).options == {"tau": 1}  # an int is a float
