@@ -60,10 +60,28 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+def process_identity(pid: int) -> str:
+    """What tells process `pid` apart from a later one given the same PID (after a reboot or a
+    container restart): this boot's id and the process's start time (clock ticks since boot),
+    read from /proc; "" where /proc does not say."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        return f"{boot}:{start}"
+    except (OSError, IndexError):
+        return ""
+
+
 def _holder_runs(holder) -> bool:
-    """Whether a lock's (pid, host) still runs: its process is alive, or it is on another host,
-    which cannot be checked from here."""
-    return holder is not None and (holder[1] != socket.gethostname() or _alive(holder[0]))
+    """Whether a lock's holder still runs: on this host, its PID is alive and (where the lock
+    records it) is the same process, not a later one that reuses the PID; a holder on another host
+    cannot be checked from here and counts as running (the wait names it)."""
+    if holder is None:
+        return False
+    pid, host, identity = holder
+    if host != socket.gethostname():
+        return True
+    return _alive(pid) and (not identity or process_identity(pid) == identity)
 
 
 def lock_is_live(lock: Path) -> bool:
@@ -72,10 +90,11 @@ def lock_is_live(lock: Path) -> bool:
 
 
 def _lock_holder(lock: Path):
-    """(pid, host) written in a lock file, or None while it is being written or unreadable."""
+    """(pid, host, identity) written in a lock file (identity "" in a lock of an older ssllib), or
+    None while it is being written or unreadable."""
     try:
-        pid, host = lock.read_text().split()
-        return int(pid), host
+        pid, host, *identity = lock.read_text().split()
+        return int(pid), host, identity[0] if identity else ""
     except (OSError, ValueError):
         return None
 
@@ -104,7 +123,8 @@ def run_lock(path: Path, poll: float = 1.0):
                 time.sleep(poll / 10)
                 continue
             if not _holder_runs(holder):
-                print(f"taking over the stale lock {lock} (its process is gone)", file=sys.stderr)
+                print(f"taking over the stale lock {lock} (its process is gone, or its PID now belongs "
+                      "to another process)", file=sys.stderr)
                 lock.unlink(missing_ok=True)
                 stale = True
                 continue
@@ -118,7 +138,7 @@ def run_lock(path: Path, poll: float = 1.0):
             raise storage_error(lock, e) from None
         try:
             with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()} {socket.gethostname()}\n")
+                f.write(f"{os.getpid()} {socket.gethostname()} {process_identity(os.getpid())}\n")
         except OSError as e:
             lock.unlink(missing_ok=True)
             raise storage_error(lock, e) from None

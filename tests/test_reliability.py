@@ -115,3 +115,28 @@ def test_a_damaged_decoded_data_cache_is_named_and_decoded_again(tmp_path, monke
     torch.save(sealed(dict(t, train_x=torch.zeros(50000, 3, 2, 2, dtype=torch.uint8),
                            train_y=torch.zeros(50000, dtype=torch.int64))), cached)
     assert len(data.load_offline_cifar10(tmp_path).train_y) == 50000
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path, capsys):
+    """Issue 31: after a reboot or a container restart the PID in a lock file can belong to an
+    unrelated live process; the lock records the holder's boot and start time, so such a lock is
+    taken over instead of being waited for forever."""
+    import socket
+    import subprocess
+
+    from ssllib import results
+
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        host = socket.gethostname()
+        real = results.process_identity(other.pid)
+        assert real and results._holder_runs((other.pid, host, real))  # the holder itself: it runs
+        assert not results._holder_runs((other.pid, host, real.split(":")[0] + ":1"))  # a PID reused
+        entry = tmp_path / "x.json"
+        results.lock_path(entry).write_text(f"{other.pid} {host} {real.split(':')[0]}:1\n")
+        with results.run_lock(entry, poll=0.01) as how:
+            assert how == "stale"
+        assert "now belongs to another process" in capsys.readouterr().err
+        assert not results.lock_path(entry).exists()
+    finally:
+        other.kill()
