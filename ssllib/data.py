@@ -78,8 +78,13 @@ class Dataset:
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("SSLLIB_CACHE", Path.home() / ".cache" / "ssllib"))
-    d.mkdir(parents=True, exist_ok=True)
+    """$SSLLIB_CACHE (an empty value counts as unset: never the working directory), else
+    ~/.cache/ssllib; one DataError line when it cannot be made a folder."""
+    d = Path(os.environ.get("SSLLIB_CACHE") or Path.home() / ".cache" / "ssllib")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"cannot use {d} as the cache folder ($SSLLIB_CACHE): {e.strerror or e}") from None
     return d
 
 
@@ -265,6 +270,7 @@ def load_offline(name: str, data_dir: Path) -> Dataset:
     source = f"{spec.label}, offline JPEG-q75 copy ({spec.file}); not the official pixels"
     stem = spec.file.split(".")[0]
     cached = cache_dir() / f"{stem}-{digest[:12]}.pt"
+    remove_stale_temps(cached.parent)  # a decode killed mid-write leaves a 185 MB temp file
     keys = {"train_x", "train_y", "test_x", "test_y"} | ({"coarse_of_fine"} if name == "cifar100" else set())
     if cached.is_file():
         try:  # a damaged, edited or partial cache is reported and rebuilt, never trusted

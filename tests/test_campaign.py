@@ -15,7 +15,8 @@ SCRIPT = [sys.executable, str(ROOT / "scripts" / "gpu_campaign.py")]
 def test_the_campaign_runs_its_plan_and_merge_takes_only_valid_records(tmp_path):
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(SCRIPT + ["run", "--out", str(out), "--budget-s", "120", "--profile", "smoke",
+    # a budget far above what the plan needs: the test must not depend on how fast the machine is today
+    done = subprocess.run(SCRIPT + ["run", "--out", str(out), "--budget-s", "3600", "--profile", "smoke",
                                     "--dataset", "synthetic", "--device", "cpu", "--eval-s", "1",
                                     "--bench-steps", "1"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -49,7 +50,7 @@ def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_p
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(SCRIPT + ["runs", "--out", str(out), "--profile", "smoke", "--dataset", "synthetic",
-                                    "--device", "cpu", "--jobs", "2", "--budget-s", "300", *TINY,
+                                    "--device", "cpu", "--jobs", "2", "--budget-s", "3600", *TINY,
                                     "table2:simsiam:0", "table3:baseline:1"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -71,10 +72,12 @@ def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_p
     assert {r["run"] for r in rows} == {"table2:simsiam:0", "table3:baseline:1"}
     assert all(r["kept"]["linear_acc"] == r["returned"]["linear_acc"] for r in rows)  # the same run
 
+    # every write of the run is held open for 60 s (the kill tests' hook): it cannot end within the
+    # 3-second budget however fast the machine, so it is the one stopped
     stopped = subprocess.run(SCRIPT + ["runs", "--out", str(tmp_path / "late"), "--profile", "smoke",
                                        "--dataset", "synthetic", "--device", "cpu", "--jobs", "1",
                                        "--budget-s", "3", "table2:simsiam:1", "table2:simsiam:2"],
-                             capture_output=True, text=True, env=env, cwd=ROOT)
+                             capture_output=True, text=True, env=dict(env, SSLLIB_SLOW_WRITES="60"), cwd=ROOT)
     log = json.loads((tmp_path / "late" / "campaign.json").read_text())
     assert [r["run"] for r in log["stopped"]] == ["table2:simsiam:1"], stopped.stderr
     assert log["not_started"] == ["table2:simsiam:2"] and log["finished"] == []

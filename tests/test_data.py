@@ -86,3 +86,30 @@ def test_a_damaged_cifar100_archive_is_one_clear_line(tmp_path):
     (tmp_path / "cifar100.tar.xz").write_bytes(b"truncated")
     with pytest.raises(data.DataError, match=r"cifar100.tar.xz: sha256 .* does not match"):
         data.load_dataset("cifar100", data_dir=tmp_path)
+
+
+def test_the_cache_folder_is_never_the_working_directory_and_a_killed_decode_leaves_nothing(
+        tmp_path, monkeypatch):
+    """Issue 31: SSLLIB_CACHE="" wrote 177 MB into the working directory; a kill while the decoded
+    cache was written left its temp file forever; a cache path under a file was a traceback."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SSLLIB_CACHE", "")
+    assert data.cache_dir() == data.Path.home() / ".cache" / "ssllib"
+    monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "cache"))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (tmp_path / "cache").mkdir()
+    leftover = tmp_path / "cache" / f"cifar100-c5579378cdc0.pt.tmp{dead}"
+    leftover.write_bytes(b"half a cache")
+    (tmp_path / "cifar100.tar.xz").write_bytes(b"stand-in")
+    monkeypatch.setattr(data, "sha256_file", lambda path: data.OFFLINE["cifar100"].sha256)
+    monkeypatch.setattr(data, "_decode_archive", lambda archive, n=10: (_ for _ in ()).throw(data.DataError("x")))
+    with pytest.raises(data.DataError):
+        data.load_offline("cifar100", tmp_path)
+    assert not leftover.exists()
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "afile" / "cache"))
+    with pytest.raises(data.DataError, match="cannot use .* as the cache folder"):
+        data.cache_dir()
