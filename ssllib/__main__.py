@@ -11,6 +11,7 @@ import sys
 
 from .config import PROFILES, ConfigError
 from .data import DataError, StorageError
+from .hardware import DeviceError
 from .experiments import EXPERIMENTS, get_experiment, make_config, run_experiment
 from .results import CacheError, entry_path, read_entry
 from .train import TrainingDiverged
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
                   f"knn {r['metrics']['knn_acc']:.2f}% m_r {r['metrics']['m_r']:.3f} "
                   f"collapsed={r['metrics']['collapsed']}")
         return 0
-    except (ConfigError, DataError, CacheError, StorageError, TrainingDiverged) as e:
+    except (ConfigError, DataError, CacheError, StorageError, TrainingDiverged, DeviceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -213,6 +213,14 @@ def validate(cfg: Config) -> None:
                 if k not in ("self", "dim", "hidden", "num_images")]
         raise ConfigError(f"bad options {cfg.options!r} for loss {cfg.loss!r} ({e}); "
                           f"allowed option keys: {', '.join(keys) or 'none'}") from None
+    for name in ("eval_train_size", "eval_test_size"):  # 0 = all; 1 image would record 0% or 100%
+        if 0 < getattr(cfg, name) < 10:
+            raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: 0 (all images) or at least 10")
+    if cfg.eval_train_size and cfg.knn_k > cfg.eval_train_size:
+        raise ConfigError(f"bad value {cfg.knn_k!r} for knn_k: larger than the kNN bank "
+                          f"(eval_train_size {cfg.eval_train_size})")
+    if cfg.probe_lr <= 0:
+        raise ConfigError(f"bad value {cfg.probe_lr!r} for probe_lr: must be > 0")
     if not 0 <= cfg.momentum < 1:
         raise ConfigError(f"bad value {cfg.momentum!r} for momentum: must be in [0, 1)")
     if cfg.bn_calibration < 0:

@@ -115,7 +115,11 @@ def fsync_and_replace(tmp: Path, path: Path) -> None:
         os.fsync(f.fileno())
     if os.environ.get("SSLLIB_SLOW_WRITES"):
         import time
-        time.sleep(float(os.environ["SSLLIB_SLOW_WRITES"]))
+        try:
+            time.sleep(float(os.environ["SSLLIB_SLOW_WRITES"]))
+        except ValueError:
+            raise StorageError(f"bad $SSLLIB_SLOW_WRITES {os.environ['SSLLIB_SLOW_WRITES']!r}: expected "
+                               "seconds, e.g. 0.5 (a test hook; leave it unset)") from None
     os.replace(tmp, path)
     try:
         fd = os.open(path.parent, os.O_RDONLY)

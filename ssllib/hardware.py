@@ -8,10 +8,25 @@ import os
 import torch
 
 
+class DeviceError(ValueError):
+    """A device that is not one, or not on this machine: one line naming it and the allowed ones."""
+
+
 def pick_device(device: str = "auto") -> torch.device:
+    """`auto` (CUDA when there is one), `cpu`, `cuda` or `cuda:N`; anything else, or CUDA on a machine
+    without it, is one DeviceError line."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise DeviceError(f"unknown device {device!r}; allowed: auto, cpu, cuda, cuda:N")
+    if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        raise DeviceError(f"device {device!r} is not on this machine ({torch.cuda.device_count()} CUDA devices); "
+                          "use --device cpu or auto")
+    return dev
 
 
 def cpu_capabilities() -> dict | None:

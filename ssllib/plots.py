@@ -22,6 +22,11 @@ def curves(records, keys=("z_std_sqrt_d", "m_o", "m_r"), skip=("random_init",), 
         curve = read_curve(r) if r["variant"] not in skip else []
         if curve:  # untrained controls (0 steps) have no curve
             series[r["variant"] + (f" ({r['config']['epochs']:g} ep.)" if lengths else "")].append(curve)
+    if not series:  # nothing cached (allow_train False) or only untrained controls: say so
+        for ax in axes[0]:
+            ax.text(0.5, 0.5, "no trained run cached at this profile", ha="center", va="center")
+            ax.set_axis_off()
+        return fig
     for ax, key in zip(axes[0], keys):
         for variant, runs in series.items():
             steps = [row["step"] for row in min(runs, key=len)]

@@ -164,12 +164,18 @@ def write_entry(path: Path, record: dict, curve: list[dict] | str) -> dict:
     """Write the curve (rows, or CSV text as it stands) and then the record, each atomically."""
     text = curve if isinstance(curve, str) else curve_to_csv(curve)
     curve_path = path.with_suffix(".curve.csv")
+    new = not path.exists()  # a rewrite keeps its curve whatever happens to the record's write
     _atomic_write(curve_path, text)
     record = {k: v for k, v in record.items() if k != RECORD_KEY}
     record = dict(record, curve_file=curve_path.name,
                   curve_sha256=hashlib.sha256(text.encode()).hexdigest())
     record[RECORD_KEY] = record_digest(record)
-    _atomic_write(path, json.dumps(record, indent=1, sort_keys=False) + "\n")
+    try:
+        _atomic_write(path, json.dumps(record, indent=1, sort_keys=False) + "\n")
+    except Exception:  # a full disk at the record's write: no curve left behind without its record
+        if new:
+            curve_path.unlink(missing_ok=True)
+        raise
     return record
 
 

@@ -197,3 +197,27 @@ def experiments_run(cfg):
     from ssllib import experiments
 
     return experiments.run_one(cfg, "smoke", progress=False)
+
+
+def test_a_failed_record_write_leaves_no_orphan_curve(tmp_path, monkeypatch):
+    """Issue 31, item 8: the curve is written first; when the record's own write then fails (a full
+    disk), the curve goes too, so no curve stands without its record."""
+    import pytest
+
+    from ssllib import results
+    from ssllib.data import StorageError
+
+    calls = []
+    real = results._atomic_write
+
+    def full_at_the_record(path, text):
+        calls.append(path.name)
+        if path.suffix == ".json":
+            raise StorageError(f"cannot write {path}: No space left on device (ENOSPC)")
+        real(path, text)
+
+    monkeypatch.setattr(results, "_atomic_write", full_at_the_record)
+    entry = tmp_path / "abc.json"
+    with pytest.raises(StorageError):
+        results.write_entry(entry, {"x": 1}, "step,m_r\n1,0.5\n")
+    assert calls == ["abc.curve.csv", "abc.json"] and not list(tmp_path.iterdir())

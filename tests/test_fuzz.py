@@ -106,3 +106,39 @@ def test_an_option_of_the_wrong_type_is_refused_not_trained_with():
         profile_config("smoke", momentum=-5)
     assert profile_config("smoke", loss="simsiam", options={"stop_gradient": False}).options == {"stop_gradient": False}
     assert profile_config("smoke", loss="infonce", options={"tau": 1}).options == {"tau": 1}  # an int is a float
+
+
+def test_the_last_tracebacks_are_one_line(tmp_path, monkeypatch):
+    """Issue 31, item 7: a device that is not one (or CUDA where there is none), a bad
+    $SSLLIB_SLOW_WRITES, evaluation sizes that measure nothing, a negative probe lr and a kNN k
+    larger than its bank are each one line; a chapter with nothing cached draws an empty figure."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+    import torch
+
+    from ssllib import plots
+    from ssllib.config import ConfigError, profile_config
+    from ssllib.data import StorageError, atomic_write
+    from ssllib.hardware import DeviceError, pick_device
+
+    root = Path(__file__).resolve().parent.parent
+    for device in ("nope", "cuda:99") + (() if torch.cuda.is_available() else ("cuda",)):
+        with pytest.raises(DeviceError):
+            pick_device(device)
+        done = subprocess.run([sys.executable, "-m", "ssllib", "run", "table2", "--profile", "smoke",
+                               "--variant", "simsiam", "--set", "dataset=synthetic", "--device", device],
+                              capture_output=True, text=True, cwd=root, env={**__import__("os").environ,
+                                                                              "PYTHONPATH": str(root)})
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "device" in done.stderr
+    monkeypatch.setenv("SSLLIB_SLOW_WRITES", "abc")
+    with pytest.raises(StorageError, match="SSLLIB_SLOW_WRITES"):
+        atomic_write(tmp_path / "x", lambda p: p.write_text("x"))
+    for bad, match in (({"eval_test_size": 1}, "eval_test_size"), ({"eval_train_size": 1}, "eval_train_size"),
+                       ({"probe_lr": -1.0}, "probe_lr"), ({"knn_k": 500}, "larger than the kNN bank")):
+        with pytest.raises(ConfigError, match=match):
+            profile_config("smoke", **bad)
+    assert plots.curves([]) is not None
