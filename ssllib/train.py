@@ -127,6 +127,7 @@ class Trainer:
         self.g_aug = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step, self.perm, self.curve, self.elapsed = 0, None, [], 0.0
         self.evals, self.eval_seconds = [], 0.0  # the learning curve (cfg.eval_every)
+        self.segments = []  # each stretch of training this run had: from which step, on what, how
         self.last_eval = (None, None)  # (step, evaluate_backbone's result) of the latest monitor()
         self.target = None  # Chen & He's k-step alternation: the encoder that computes eta
         self.nonfinite, self.last_finite_check = None, 0  # the GPU's on-device loss check
@@ -134,6 +135,7 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict:
         return dict(step=self.step, perm=self.perm, curve=self.curve, elapsed=self.elapsed, evals=self.evals,
+                    segments=self.segments,
                     config_hash=config_hash(self.cfg), model=self.model.state_dict(),
                     loss_fn=self.loss_fn.state_dict(), probe=self.probe.state_dict(),
                     target=self.target.state_dict() if self.target is not None else None,
@@ -176,6 +178,7 @@ class Trainer:
             torch.set_rng_state(s["rng"].cpu())
         self.step, self.perm, self.curve, self.elapsed = s["step"], s["perm"], s["curve"], s["elapsed"]
         self.evals = s.get("evals", [])
+        self.segments = s.get("segments", [])  # older checkpoints did not keep them
         if s.get("target") is not None:
             self.target = self.frozen_copy()
             self.target.load_state_dict(s["target"])
@@ -341,6 +344,9 @@ class Trainer:
         """
         resumed_at = self.step if ckpt_path is not None and self.load(ckpt_path) else 0
         start_step = self.step
+        self.segments = self.segments + [{  # a resume across a change of arithmetic or processes says so
+            "from_step": self.step, "device": device_name(self.device), "processes": self.world,
+            "arithmetic": "bf16 autocast" if self.fast["bf16_autocast"] else "fp32"}]
         loads = [load_average()]  # the machine's load over the run, sampled at every checkpoint
         t0 = time.time()
         bar = tqdm(total=self.total, initial=self.step, disable=not progress, desc=self.cfg.variant,
@@ -397,6 +403,7 @@ class Trainer:
                     images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
                     device=device_name(self.device), fast=self.fast,
                     arithmetic="bf16 autocast" if self.fast["bf16_autocast"] else "fp32",
+                    segments=self.segments,
                     monitor_seconds=self.eval_seconds,  # the learning curve's evaluations in this process
                     load_average=[x for x in loads + [load_average()] if x is not None])
         return TrainResult(metrics, self.curve, spectrum, info, self.evals)

@@ -214,3 +214,18 @@ def test_on_a_gpu_the_loss_check_waits_for_a_step_that_synchronises_anyway(tiny)
     trainer.step = 5
     with pytest.raises(TrainingDiverged, match="between steps 0 and 5"):
         trainer.check_finite(one, due=True)
+
+
+def test_a_resume_across_a_change_of_arithmetic_is_in_the_record(tiny, tmp_path):
+    """Issue 31, item 5: a run begun in one arithmetic and resumed in another recorded only the
+    last; each stretch of training is now listed (from which step, device, processes, arithmetic)."""
+    data = synthetic()
+    ckpt = tmp_path / "run.pt"
+    first = tiny.replace(fast="off")
+    assert Trainer(first, data).fit(ckpt, progress=False, max_steps=5) is None
+    resumed = Trainer(first.replace(fast="bf16"), data).fit(ckpt, progress=False)  # fast is not in the key
+    segments = resumed.info["segments"]
+    assert [s["from_step"] for s in segments] == [0, 4]
+    assert [s["arithmetic"] for s in segments] == ["fp32", "bf16 autocast"]
+    assert all(s["processes"] == 1 for s in segments)
+    assert Trainer(tiny, data).fit(progress=False).info["segments"][0]["from_step"] == 0
