@@ -16,7 +16,7 @@ from .decomposition import is_collapsed
 from .experiment_spec import SHORT, Experiment
 from .hardware import pick_device
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
-                      read_entry, rewrite_entry, run_lock, write_entry)
+                      read_entry, rewrite_entry, run_lock, training_lock_path, write_entry)
 
 
 SWEEP_IMAGES = (5000, 15000, 50000)
@@ -241,14 +241,19 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
         raise CacheError(f"no cached result for {cfg.experiment}/{cfg.variant} (seed {cfg.seed}, "
                          f"profile {profile}, hash {config_hash(cfg)}) and training is not allowed here")
     rank, world = distributed.setup(pick_device(device))  # (0, 1) unless torchrun started us
-    # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock
-    with (run_lock(path) if rank == 0 else contextlib.nullcontext("free")) as got:
+    # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock.
+    # The second lock is the training's own: the same training asked for under two experiment
+    # names (Table 2's SimSiam and Figure 3's) is trained once, the other waits and shares it
+    with (run_lock(path) if rank == 0 else contextlib.nullcontext("free")) as got, \
+            (run_lock(training_lock_path(cfg, profile)) if rank == 0 else contextlib.nullcontext("free")) as got_key:
         distributed.barrier(world)  # every rank past this point: rank 0 holds the lock
         if (got == "waited" or world > 1) and path.exists():
             try:
                 return read_entry(path)
             except CacheError as e:
                 print(f"cache entry rejected, recomputing: {e}")
+        if got_key == "waited" and world == 1 and not force and (shared := find_same_run(cfg, profile)) is not None:
+            return shared
         return _train_and_record(cfg, profile, path, force, device, data or load_dataset(cfg.dataset, data_dir),
                                  progress, writes=rank == 0, interrupted_before=got == "stale")
 

@@ -55,6 +55,12 @@ def _atomic_write(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def training_lock_path(cfg, profile: str) -> Path:
+    """The entry whose lock (run_lock) guards one *training*, whatever experiment asks for it:
+    results/<profile>/.training/<labels-free config hash>.json (never written, only locked)."""
+    return results_root() / profile / ".training" / f"{config_hash(cfg, labels=False)}.json"
+
+
 def lock_path(path: Path) -> Path:
     """The lock file of the result entry at `path` (run_lock)."""
     return path.with_name(path.name + ".lock")

@@ -111,3 +111,24 @@ def test_a_read_only_results_folder_is_one_line_exit_2_before_training(tmp_path)
         assert "Read-only file system (EROFS)" in err and not list((tmp_path / "ckpt").rglob("*.pt"))
     finally:
         unmount(disk)
+
+
+def test_one_training_asked_for_by_two_chapters_at_once_is_trained_once(tmp_path):
+    """Issue 31, item 8: Table 2's SimSiam and Figure 3's SimSiam are one training (one labels-free
+    key); asked for at the same moment under the two names, one process trains it and the other
+    waits for it and reads it as a shared run."""
+    env = env_for(tmp_path)
+    first = subprocess.Popen(RUN, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    training = tmp_path / "results" / "smoke" / ".training"
+    deadline = time.time() + 60
+    while not list(training.glob("*.lock")) and time.time() < deadline:
+        time.sleep(0.05)
+    assert list(training.glob("*.lock")), "the first process never took the training's lock"
+    other = [RUN[0], "-m", "ssllib", "run", "fig3", *RUN[5:]]
+    other[other.index("--variant") + 1] = "simsiam"
+    second = subprocess.run(other, env=env, capture_output=True, text=True, cwd=ROOT)
+    out1, err1 = first.communicate()
+    assert first.returncode == 0 and second.returncode == 0, (err1, second.stderr)
+    assert "waiting" in second.stderr and "waiting" not in err1
+    assert out1.splitlines()[-1] == second.stdout.splitlines()[-1]  # the same numbers, trained once
+    assert not list((tmp_path / "results" / "smoke" / "fig3").glob("*.json"))  # shared, not copied
