@@ -37,6 +37,7 @@ class Config:
     pred_hidden: int = 512
     normalize_z: bool = False        # Section 4 / Table 5: l2-normalise the encoder output z
     proj_last_bn: bool = True        # Section 4's BN experiment removes the projector's final BN
+    proj_last_bn_affine: bool = True # False: the reference head's final BatchNorm1d(affine=False)
     head_bn: str = "default"         # Chen & He Table 3: BN in the MLP heads, none|hidden|default|all
     predictor_trainable: bool = True # Chen & He Table 1: False = predictor fixed at random init
     bn_calibration: int = 0          # control: BN statistics recomputed on this many training images before eval
@@ -82,7 +83,7 @@ NON_SEMANTIC = ("log_every", "ckpt_every", "fast")
 FAST_MODES = ("off", "auto", "bf16", "compile")
 # Fields added after results were first committed, with a default that keeps the old behaviour:
 # left out of the hash while at that default, so adding a field never orphans the cache.
-LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "lr_schedule": "cosine", "phases": [],
+LATE_FIELDS: dict = {"normalize_z": False, "proj_last_bn": True, "proj_last_bn_affine": True, "lr_schedule": "cosine", "phases": [],
                      "head_bn": "default", "predictor_trainable": True, "target_every": 0,
                      "bn_calibration": 0, "eval_every": 0.0}
 SUBSET_SAMPLING = "class-balanced, seed 0"  # ssllib.data.balanced_subset

@@ -48,9 +48,13 @@ EXPERIMENTS = {
             # issue 15: is SimSiam's early dip of m_r its own or the compressed warm-up's? The
             # same run with half of it (0.75 epoch) spent warming up
             "simsiam_slow_warmup": dict(loss="simsiam", predictor="mlp", warmup_epochs=0.75),
+            # the reference head (Chen & He, solo-learn): the projector's final BN without a
+            # learnable shift.  Beside SimSiam at the long length it decides whether our affine
+            # final BN changes what the book's records show (run plan: "about as accurate")
+            "simsiam_reference_head": dict(loss="simsiam", predictor="mlp", proj_last_bn_affine=False),
         },
         notebook="table2_siamese_variants.ipynb",
-        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels"),
+        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels", "simsiam_reference_head"),
     ),
     "table2_curve": Experiment(
         name="table2_curve",

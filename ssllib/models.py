@@ -89,11 +89,16 @@ def fc_bn(c_in: int, c_out: int, bn: bool, relu: bool) -> list:
             *([nn.ReLU(True)] if relu else [])]
 
 
-def projector(in_dim: int, hidden: int, out: int, last_bn: bool = True, hidden_bn: bool = True) -> nn.Sequential:
+def projector(in_dim: int, hidden: int, out: int, last_bn: bool = True, hidden_bn: bool = True,
+              last_affine: bool = True) -> nn.Sequential:
     """A.1: FC1 + BN + ReLU + FC2 + BN + ReLU + FC3 + BN (last_bn=False: FC3 with a bias, no BN,
-    Section 4's "no final BN"; hidden_bn=False: no BN after FC1, FC2, Chen & He Table 3a)."""
-    return nn.Sequential(*fc_bn(in_dim, hidden, hidden_bn, True), *fc_bn(hidden, hidden, hidden_bn, True),
-                         *fc_bn(hidden, out, last_bn, False))
+    Section 4's "no final BN"; hidden_bn=False: no BN after FC1, FC2, Chen & He Table 3a).
+    last_affine=False: the reference head (Chen & He's builder.py, solo-learn), whose final
+    BatchNorm1d(affine=False) has no learnable shift that could put back the centre it removes
+    (their FC3's frozen bias is removed by that BN's mean, so FC3 here has none)."""
+    last = [nn.Linear(hidden, out, bias=False), nn.BatchNorm1d(out, affine=False)] if last_bn and not last_affine \
+        else fc_bn(hidden, out, last_bn, False)
+    return nn.Sequential(*fc_bn(in_dim, hidden, hidden_bn, True), *fc_bn(hidden, hidden, hidden_bn, True), *last)
 
 
 @register(PREDICTORS, "mlp")
@@ -184,14 +189,14 @@ class SiameseNet(nn.Module):
 
     def __init__(self, encoder: str, width: int, proj_hidden: int, proj_dim: int, predictor: str,
                  pred_hidden: int, normalize_z: bool = False, proj_last_bn: bool = True,
-                 head_bn: str = "default"):
+                 head_bn: str = "default", proj_last_bn_affine: bool = True):
         super().__init__()
         self.normalize_z = normalize_z  # Section 4 / Table 5: l2-normalised encoder output
         self.backbone = ENCODERS[encoder](width)
         # Chen & He Table 3: (a) "none", (b) "hidden", (c) "default" (A.1), (d) "all" (+ BN on p)
         hidden_bn = head_bn != "none"
         self.projector = projector(self.backbone.out_dim, proj_hidden, proj_dim,
-                                   proj_last_bn and head_bn in ("default", "all"), hidden_bn)
+                                   proj_last_bn and head_bn in ("default", "all"), hidden_bn, proj_last_bn_affine)
         kw = dict(hidden_bn=hidden_bn, out_bn=head_bn == "all") if predictor == "mlp" else {}
         self.predictor = PREDICTORS[predictor](proj_dim, pred_hidden, **kw)
 
@@ -204,4 +209,4 @@ class SiameseNet(nn.Module):
 
 def build_model(cfg) -> SiameseNet:
     return SiameseNet(cfg.encoder, cfg.width, cfg.proj_hidden, cfg.proj_dim, cfg.predictor,
-                      cfg.pred_hidden, cfg.normalize_z, cfg.proj_last_bn, cfg.head_bn)
+                      cfg.pred_hidden, cfg.normalize_z, cfg.proj_last_bn, cfg.head_bn, cfg.proj_last_bn_affine)

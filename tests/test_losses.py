@@ -144,3 +144,16 @@ def test_table5_tanh_fc_clamps_its_weight_as_the_authors_do():
     (h(z).sum() + p.sum()).backward()
     assert h.weight.grad is not None and z.grad is not None
     assert not any(b is not None for b in [getattr(h, "bias", None)])  # Tanh(FC): no bias
+
+
+def test_the_reference_head_ends_in_an_affine_free_bn_and_is_a_new_config():
+    import torch.nn as nn
+
+    from ssllib.config import config_hash, profile_config
+    from ssllib.models import build_model
+
+    ours, ref = profile_config("smoke"), profile_config("smoke", proj_last_bn_affine=False)
+    last = [build_model(c).projector[-1] for c in (ours, ref)]
+    assert isinstance(last[1], nn.BatchNorm1d) and not last[1].affine and last[0].affine
+    assert config_hash(ours) == config_hash(profile_config("smoke"))  # the old hashes stand
+    assert config_hash(ref) != config_hash(ours)

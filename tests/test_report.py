@@ -136,7 +136,7 @@ def test_book_build_leaves_out_missing_runs_and_names_them():
     gaps = experiments.missing_runs("table2", "smoke", overrides=over)
     assert gaps == ["simsiam (seed 0)", "mirror_simsiam (seed 0)", "symmetric_predictor (seed 0)",
                     "random_init (seed 0)", "random_init_bn (seed 0)", "raw_pixels (seed 0)",
-                    "simsiam_slow_warmup (seed 0)"]
+                    "simsiam_slow_warmup (seed 0)", "simsiam_reference_head (seed 0)"]
     with pytest.raises(CacheError):
         experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False)
 
