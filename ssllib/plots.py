@@ -206,7 +206,7 @@ def forest(rows, title="Accuracy claims: our difference (a − b) with its inter
     import matplotlib.pyplot as plt
 
     rows = [r for r in rows if r.get("difference") is not None]
-    fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, 0.7 * len(rows) + 1.4))
     if not rows:
         ax.text(0.5, 0.5, "no accuracy claim has an estimate at this length yet", ha="center", va="center")
         ax.set_axis_off()
@@ -223,7 +223,9 @@ def forest(rows, title="Accuracy claims: our difference (a − b) with its inter
         if r.get("paper_difference") is not None:
             ax.plot(r["paper_difference"], y, "x", color="k", ms=7)
     ax.axvline(0, color="grey", lw=1, ls="--")
-    labels = [f"{r.get('experiment', '')}: {r['claim'][:48]}" for r in reversed(rows)]
+    import textwrap
+
+    labels = ["\n".join(textwrap.wrap(f"{r.get('experiment', '')}: {r['claim']}", 44)) for r in reversed(rows)]
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.set_xlabel("difference in accuracy, points (| = minimum gap or margin, × = the paper's)")
     handles = [plt.Line2D([], [], color=c, lw=2.5, label=v) for v, c in VERDICT_COLOURS.items()]
