@@ -1,12 +1,15 @@
 """The result cache: one JSON per full config, with provenance, and the curve beside it.
 
-    results/<profile>/<experiment>/<config-hash>.json        the record (DESIGN.md's keys)
+    results/<profile>/<experiment>/<config-hash>.json        the record (the agreed keys: README)
     results/<profile>/<experiment>/<config-hash>.curve.csv   metrics over training steps
 
 Both files are written to a temporary name and renamed, curve first, so the JSON's presence means
 the entry is complete.  Reading checks the record's shape (keys, types, finite metrics), its own
 sha256 (`record_sha256`, over the whole record), that its config hashes to its file name, and the
-curve's sha256: a damaged, edited or partial entry is reported in one line and recomputed, never used.
+curve's sha256: a damaged or partial entry, or one edited without re-sealing, is reported in one
+line and recomputed, never used.  The checksums protect against accidents, not forgery: an entry
+edited and re-sealed (its digests recomputed) passes them; two cheap consistency checks (its curve's
+name, `collapsed` against `m_r`) catch the commonest edits.
 """
 from __future__ import annotations
 
