@@ -17,21 +17,21 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # the suite again on ATen's portable kernels: no test may depend on the CPU's vector extensions
-# (issue 14); the notebook smoke runs and the process kill/race tests, which assert plumbing, run
-# once in `make test`
+# (the notebook smoke runs and the process kill/race tests, which assert plumbing, run
+# once in `make test`)
 test-kernels: $(STAMP)
 	ATEN_CPU_CAPABILITY=default $(PY) -m pytest -q -m "not notebooks and not processes"
 
 book: $(STAMP)
 	$(PY) book/build.py --profile cpu
 
-# the built book in headless Chromium, as a reader sees it (issue 18): book/check_site.py
+# the built book in headless Chromium, as a reader sees it: book/check_site.py
 check-book: $(STAMP)
 	$(PY) book/check_site.py _build/html --screenshots _build/screenshots
 
 clean-book:
 	rm -rf _build book/_generated
 
-# after editing a chapter (notebooks/<name>.md or its .ipynb): bring its pair up to date (issue 17)
+# after editing a chapter (notebooks/<name>.md or its .ipynb): bring its pair up to date
 notebooks: $(STAMP)
 	$(VENV)/bin/jupytext --sync notebooks/*.md

@@ -1,4 +1,4 @@
-"""Same verdicts in both arithmetics (issue 16): one chapter's runs trained twice on this machine,
+"""Same verdicts in both arithmetics: one chapter's runs trained twice on this machine,
 once in plain fp32 (`fast=off`) and once with bf16 autocast (`fast=bf16`), each in its own results
 and checkpoint folder (`fast` is not part of the config hash, so the two would share a cache
 entry otherwise), then every claim of the chapter judged on each set.
@@ -81,7 +81,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as work:
         result = {"device": device_name(torch.device("cpu")), "native_bf16": cpu_native_bf16(),
-                  "what": "one chapter's runs in fp32 and in bf16 autocast, judged apart (issue 16)",
+                  "what": "one chapter's runs in fp32 and in bf16 autocast, judged apart",
                   **compare(args.experiment, args.profile, args.set, Path(work))}
     out = write_json(result, f"arithmetic-{cpu_model().replace(' ', '_')}.json", args.out)
     for row in result["claims"]:

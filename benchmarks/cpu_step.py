@@ -1,4 +1,4 @@
-"""The cpu profile's training step in fp32 and in bf16 autocast, measured in the same run (issue 16).
+"""The cpu profile's training step in fp32 and in bf16 autocast, measured in the same run.
 
     .venv/bin/python benchmarks/cpu_step.py [--steps 6] [--repeats 3]
 

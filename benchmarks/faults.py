@@ -1,4 +1,4 @@
-"""Reliability under faults, measured (issue 19): a real `python -m ssllib run` SIGKILLed at N
+"""Reliability under faults, measured: a real `python -m ssllib run` SIGKILLed at N
 random moments, then run to the end, against an uninterrupted run.
 
     .venv/bin/python benchmarks/faults.py --kills 20
@@ -97,7 +97,7 @@ def main() -> int:
 
     import torch
     with tempfile.TemporaryDirectory() as work:
-        result = {"device": device_name(torch.device("cpu")), "what": "kill anywhere, then resume (issue 19)",
+        result = {"device": device_name(torch.device("cpu")), "what": "kill anywhere, then resume",
                   **kill_loop(Path(work), args.kills, args.seed)}
     out = write_json(result, f"faults-{cpu_model().replace(' ', '_')}.json", args.out)
     print(f"{result['kills']} kills ({result['kills_inside_a_write']} inside a write) in {result['tries']} tries: "

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/gpu_epoch.py                   # on a GPU: the issue-8 numbers
     .venv/bin/python benchmarks/gpu_epoch.py --device cpu --profile smoke --steps 2   # plumbing
 
-Setting (issue 8): 50,000 images, 2 views, batch 512, projector 2048, predictor 512 (the `gpu`
+Setting: 50,000 images, 2 views, batch 512, projector 2048, predictor 512 (the `gpu`
 profile).  (a) Baseline: DataLoader (workers = cores) + torchvision PIL transforms on the CPU, fp32,
 contiguous, plain SGD.  (b) Ours: `ssllib.train.Trainer` with its fast path (data resident on the
 device as uint8, augmentation batched on the device, channels_last + bf16 autocast + fused SGD;

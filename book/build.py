@@ -44,7 +44,7 @@ def execute(profile: str, allow_train: bool, only=None) -> list[dict]:
 
 
 def write_status(status: list[dict], profile: str) -> None:
-    """The run-status page (issue 18): each notebook, when it was executed and for how long, and
+    """The run-status page: each notebook, when it was executed and for how long, and
     the cached runs its chapter reads: how many, at which lengths, on which hardware, trained when
     and at which commits."""
     from ssllib import experiments

@@ -1,5 +1,5 @@
 """Open every page of the built book in headless Chromium, as a reader would, and fail on what a
-reader would notice (issue 18):
+reader would notice:
 
 - a request to another host (the book must render offline: math, fonts, scripts from _static);
 - math left unrendered (raw \\( \\) \\[ \\] or $...$ in the text after MathJax has run);

@@ -1,4 +1,4 @@
-"""A GPU campaign for a short-lived, bare GPU machine (issue 20, part 3).
+"""A GPU campaign for a short-lived, bare GPU machine.
 
 The lent machines have torch but no papermill, give about 15 minutes of device time in all and at
 most 10 minutes a command, and return only what is written under one folder ($OUT).  So:

@@ -1,4 +1,4 @@
-"""The skeleton every chapter notebook shares, one call per section (issue 17).
+"""The skeleton every chapter notebook shares, one call per section.
 
 A chapter (`notebooks/<name>.md`, a MyST text notebook paired with the `.ipynb` that papermill
 runs) is its prose, a `parameters` cell and a handful of these calls:
@@ -8,7 +8,7 @@ runs) is its prose, a `parameters` cell and a handful of these calls:
     chapter.paper_table(ch)          # the paper's numbers beside ours
     chapter.curves(ch, keys)         # the figure: metrics over training
     chapter.verdicts(ch)             # computed claims; every variant's final metrics glued
-    chapter.long_length(ch)          # the accuracy claims at the long length (issue 16)
+    chapter.long_length(ch)          # the accuracy claims at the long length
     chapter.provenance(ch)           # where every number on the page came from
 
 Numbers reach the prose only through myst-nb's `glue` (names `<experiment>_<variant>_<metric>`).
@@ -56,7 +56,7 @@ def glue(name: str, text: str) -> None:
 
 def check_parameters(profile, dataset, epochs, device, seeds, force, allow_train) -> None:
     """A notebook's `parameters` (papermill -p ...) checked before anything runs: ConfigError, one
-    line naming the bad value and the allowed ones (issue 19)."""
+    line naming the bad value and the allowed ones."""
     import math
 
     from .config import PROFILES
@@ -160,7 +160,7 @@ def provenance(ch: Chapter):
 
 
 def lowest_m_r(ch: Chapter, variants):
-    """Where each variant's m_r of z was lowest over training (the early dip, issue 15); glued as
+    """Where each variant's m_r of z was lowest over training (the early dip); glued as
     `<experiment>_dip_<variant>`."""
     rows = []
     for v in variants:
@@ -179,7 +179,7 @@ DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100 (the paper's data
 
 
 def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
-    """The accuracy claims at the long length (issue 16): this experiment's long-length runs
+    """The accuracy claims at the long length: this experiment's long-length runs
     (`long_variants`), their learning curves and collapse indicators over the whole horizon, the
     paper-vs-ours table, the verdicts and their forest plot; first on the chapter's dataset, then on
     the other CIFAR wherever it has runs or planned claims.  Trains only when the chapter itself

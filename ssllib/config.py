@@ -100,7 +100,7 @@ PROFILES: dict[str, dict] = {
     "cpu": dict(width=16, proj_hidden=512, proj_dim=512, pred_hidden=128, batch_size=256,
                 epochs=1.5, warmup_epochs=0.1, eval_train_size=10000, eval_test_size=10000,
                 log_every=5, ckpt_every=25),
-    # the cpu model at the length where SimSiam has learned more than every control (issue 16):
+    # the cpu model at the length where SimSiam has learned more than every control:
     # 10 epochs of all 50,000 images, a 2-epoch warm-up (absolute, not scaled from A.1's 10 of
     # 1000), kNN / linear every 2 epochs; ~17 min a run at bf16 on 2 cores, evaluations included
     "cpu_long": dict(width=16, proj_hidden=512, proj_dim=512, pred_hidden=128, batch_size=256,
@@ -284,7 +284,7 @@ def config_hash(cfg: Config, labels: bool = True) -> str:
          if k not in NON_SEMANTIC and not (k in LATE_FIELDS and v == LATE_FIELDS[k])
          and (labels or k not in LABELS)}
     if 0 < cfg.train_subset < FULL_TRAIN_SIZE.get(cfg.dataset, float("inf")):
-        d["subset"] = SUBSET_SAMPLING  # which images a subset holds changed (issue 15): the first
+        d["subset"] = SUBSET_SAMPLING  # which images a subset holds changed: the first
         # n before (one class, as the archive is decoded class by class), a balanced sample now
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

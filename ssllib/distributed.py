@@ -1,4 +1,4 @@
-"""Data-parallel training under torchrun, with the one training loop (issue 20, part 1).
+"""Data-parallel training under torchrun, with the one training loop.
 
     torchrun --nproc-per-node N -m ssllib run table2 --profile gpu --variant simsiam
 

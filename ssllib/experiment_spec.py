@@ -19,8 +19,8 @@ class Experiment:
     # variant -> curve columns it plots: another experiment's identical run is reused only if its
     # curve has them (runs committed before a metric existed lack it)
     needs: dict = field(default_factory=dict)
-    # the variants whose accuracy the paper compares: the only ones run at a long length (issue 16;
-    # collapse shows within the short runs).  Empty: the experiment has no long length
+    # the variants whose accuracy the paper compares: the only ones run at a long length
+    # (collapse shows within the short runs).  Empty: the experiment has no long length
     long_variants: tuple = ()
 
     def variants_at(self, profile: str) -> list:
@@ -35,7 +35,7 @@ class Experiment:
         return [profile] + ([LONG_OF[profile]] if profile in LONG_OF and self.long_variants else [])
 
 
-# the lengths at which accuracy orderings are judged (issue 16); three seeds each by default
+# the lengths at which accuracy orderings are judged; three seeds each by default
 LONG_OF = {"cpu": "cpu_long"}  # a profile -> its long length
 LONG_PROFILES = tuple(LONG_OF.values())
 

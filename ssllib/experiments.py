@@ -37,7 +37,7 @@ EXPERIMENTS = {
             "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp"),
             "naive_siamese": dict(loss="naive_siamese", predictor="none"),
             "symmetric_predictor": dict(loss="symmetric_predictor", predictor="mlp"),
-            # controls: the same evaluation with no training step (issue 15): a random encoder as
+            # controls: the same evaluation with no training step: a random encoder as
             # initialised (its BN layers still hold mean 0 / variance 1 at evaluation), the same
             # weights with BN statistics calibrated on 10,000 training images, and raw pixels
             "random_init": dict(loss="simsiam", predictor="mlp", epochs=0.0, warmup_epochs=0.0),
@@ -45,7 +45,7 @@ EXPERIMENTS = {
                                    bn_calibration=10000),
             "raw_pixels": dict(loss="simsiam", predictor="mlp", encoder="pixels", epochs=0.0,
                                warmup_epochs=0.0),
-            # issue 15: is SimSiam's early dip of m_r its own or the compressed warm-up's? The
+            # is SimSiam's early dip of m_r its own or the compressed warm-up's? The
             # same run with half of it (0.75 epoch) spent warming up
             "simsiam_slow_warmup": dict(loss="simsiam", predictor="mlp", warmup_epochs=0.75),
             # the reference head (Chen & He, solo-learn): the projector's final BN without a
@@ -58,7 +58,7 @@ EXPERIMENTS = {
     ),
     "table2_curve": Experiment(
         name="table2_curve",
-        title="Table 2's SimSiam over 20 epochs: the learning curve that decides the long length (issue 16)",
+        title="Table 2's SimSiam over 20 epochs: the learning curve that decides the long length",
         variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
                   "naive_siamese": dict(loss="naive_siamese", predictor="none"),
                   "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
@@ -263,7 +263,7 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
 
 
 def how_it_started(resumed_at: int, had_checkpoint: bool, interrupted_before: bool) -> str:
-    """What the record says about earlier attempts (issue 16): resumed from a checkpoint, or
+    """What the record says about earlier attempts: resumed from a checkpoint, or
     started over because the checkpoint was unusable or gone (a new machine), or a first attempt."""
     if resumed_at:
         return f"resumed at step {resumed_at}"

@@ -1,6 +1,6 @@
 """What the machine is and what it computes fast: the device, the CPU's model and native bf16
 support (as torch reports them), the fast-path features `cfg.fast` turns on, and the load on the
-cores.  Every result's provenance records these (issue 16)."""
+cores.  Every result's provenance records these."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""Checksums of what the cache keeps between runs (issue 19): a result record, a checkpoint, the
+"""Checksums of what the cache keeps between runs: a result record, a checkpoint, the
 decoded data.  Each is stored inside the thing it protects, computed over everything else in it,
 so a truncated, bit-flipped or hand-edited file is recognised and never read back as valid.
 

@@ -92,7 +92,7 @@ def against_tau(rows: dict, ylabel: str, title: str):
 
 
 def learning_curves(records, controls=("random_init", "random_init_bn", "raw_pixels")):
-    """Issue 16: kNN and linear accuracy over epochs (the runs' `learning_curve`, mean over seeds),
+    """kNN and linear accuracy over epochs (the runs' `learning_curve`, mean over seeds),
     the untrained controls as horizontal lines, and m_r of z over the same epochs."""
     import matplotlib.pyplot as plt
 

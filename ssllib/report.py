@@ -15,7 +15,7 @@ REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "n
 UNDECIDED = "undecided"                        # rule 6: too few seeds, or a gap inside the seed spread
 TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is about later training
 
-# The verdict rules (issue 15), fixed from the papers' words before looking at results, applied
+# The verdict rules, fixed from the papers' words before looking at results, applied
 # alike in every chapter and stated in the book (notebooks/verdict_rules.md):
 #  5. collapse is judged on the encoder output z = f(x) (Sec. 3.1 defines m_o, m_r on it), except
 #     where the paper's text names p = h(z) as the analysed vector: the Symmetric Predictor, whose

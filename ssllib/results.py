@@ -110,7 +110,7 @@ def _lock_holder(lock: Path):
 
 @contextmanager
 def run_lock(path: Path, poll: float = 1.0):
-    """The exclusive right to train the entry at `path` (issue 19): a lock file beside it holding
+    """The exclusive right to train the entry at `path`: a lock file beside it holding
     the trainer's PID and host, created atomically (O_EXCL).  A second process of the same config
     waits for the holder and then reads its result; a lock left by a process that is gone (killed)
     is taken over.  A lock of another host is waited for, since its process cannot be checked from

@@ -119,7 +119,7 @@ def card_html(rows) -> str:
 
 def short_vs_long(rows, kind: str = "accuracy"):
     """Every claim of `kind` judged at a long length beside the same claim at the short length:
-    what training for longer changed (issue 16).  One row per experiment and claim."""
+    what training for longer changed.  One row per experiment and claim."""
     import pandas as pd
 
     long_lengths = set(LONG_OF.values())
@@ -183,13 +183,13 @@ def benchmarks():
 
 
 def faults():
-    """benchmarks/faults.py's measurements (issue 19): kills, how many inside a write, whether the
+    """benchmarks/faults.py's measurements: kills, how many inside a write, whether the
     resumed run's record is bit-identical to an uninterrupted one, files left over."""
     return _by_device("faults-", "no fault measurements committed")
 
 
 def arithmetic():
-    """benchmarks/arithmetic.py's comparison (issue 16): one chapter trained in fp32 and in bf16
+    """benchmarks/arithmetic.py's comparison: one chapter trained in fp32 and in bf16
     autocast, every claim judged on each; one row per claim and device."""
     import pandas as pd
 

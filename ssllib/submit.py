@@ -1,4 +1,4 @@
-"""Every missing run of an experiment as a cluster job, through submitit (issue 20, part 2).
+"""Every missing run of an experiment as a cluster job, through submitit.
 
     python -m ssllib submit table4 --profile gpu            # Slurm where there is one
     python -m ssllib submit all --profile smoke --cluster local

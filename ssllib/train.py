@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 try:
     from tqdm import tqdm
-except ImportError:  # a bare GPU machine (issue 20): train without a progress bar
+except ImportError:  # a bare GPU machine: train without a progress bar
     tqdm = None
 
 from . import distributed
@@ -209,7 +209,7 @@ class Trainer:
     def check_finite(self, loss: torch.Tensor, due: bool) -> None:
         """Stop on an inf/nan loss.  On a GPU the test stays on the device (a flag, or-ed every
         step) and is read on the host only at steps that synchronise anyway (logging, the last), so
-        that no step waits for the GPU (issue 20); on a CPU it is read every step."""
+        that no step waits for the GPU; on a CPU it is read every step."""
         bad = ~torch.isfinite(loss.detach())
         if self.device.type == "cuda":
             self.nonfinite = bad if self.nonfinite is None else self.nonfinite | bad
@@ -297,7 +297,7 @@ class Trainer:
     def calibrate_bn(self, n_images: int) -> None:
         """Recompute the backbone's BN running statistics as the exact average over `n_images`
         training images (eval transform, no gradient step): the fair random-encoder control, whose
-        BN layers otherwise hold their initial mean 0 / variance 1 at evaluation (issue 15)."""
+        BN layers otherwise hold their initial mean 0 / variance 1 at evaluation."""
         from .augment import eval_transform
 
         bns = [m for m in self.model.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
@@ -320,7 +320,7 @@ class Trainer:
         return self.step % every == 0 or self.step == self.total
 
     def monitor(self) -> None:
-        """The learning curve (issue 16): kNN and linear accuracy of the backbone as it is now, on
+        """The learning curve: kNN and linear accuracy of the backbone as it is now, on
         the run's fixed evaluation split, with the latest logged collapse indicators.  It touches
         no training state or generator, so a run with it trains exactly as one without."""
         t0 = time.time()

@@ -202,7 +202,7 @@ def fig8_claims(records):
 
 def overtakes(records, key="knn_acc", min_gap=LEARNS_GAP) -> str:
     """Where SimSiam's learning curve (mean over seeds, at each evaluated epoch) first clears the
-    strongest control by `min_gap` points (issue 16), in words; or that it did not within the run."""
+    strongest control by `min_gap` points, in words; or that it did not within the run."""
     v = by_variant(records)
     controls = {c: mean_std(r["metrics"][key] for r in v[c])[0] for c in CONTROLS if c in v}
     curves = [r["learning_curve"] for r in v.get("simsiam", []) if r.get("learning_curve")]

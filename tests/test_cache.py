@@ -26,7 +26,7 @@ def test_record_has_the_agreed_keys(tiny):
 
 
 def test_the_record_says_how_training_started(tiny):
-    """Issue 16: a first attempt, or one whose checkpoint could not be used, says so in the record
+    """A first attempt, or one whose checkpoint could not be used, says so in the record
     (a resumed one says where it resumed: tests/test_processes.py, with a stale lock and no
     checkpoint: 'started over')."""
     from ssllib.results import checkpoint_path
@@ -67,7 +67,7 @@ DAMAGE = {  # what is done to a valid record -> what the one-line error must say
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
-    """Issue 19: truncated, edited (a NaN, 99, a string), reshaped (null, [], metrics not an object),
+    """Truncated, edited (a NaN, 99, a string), reshaped (null, [], metrics not an object),
     keys missing, checksum missing or bits flipped: each is named in one line, never read as valid."""
     first = run(tiny)
     path = entry_path(tiny, "smoke")
@@ -200,7 +200,7 @@ def experiments_run(cfg):
 
 
 def test_a_failed_record_write_leaves_no_orphan_curve(tmp_path, monkeypatch):
-    """Issue 31, item 8: the curve is written first; when the record's own write then fails (a full
+    """The curve is written first; when the record's own write then fails (a full
     disk), the curve goes too, so no curve stands without its record."""
     import pytest
 

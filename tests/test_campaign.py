@@ -1,4 +1,4 @@
-"""Issue 20, part 3: the GPU campaign end to end on a CPU (smoke profile, synthetic data): every
+"""The GPU campaign end to end on a CPU (smoke profile, synthetic data): every
 run of the plan writes its record into the output folder as it ends, a log says what ran, and
 `merge` copies only records that pass the cache's checks."""
 import json
@@ -115,7 +115,7 @@ def test_ssllib_trains_without_tqdm_as_on_a_bare_gpu_machine(tmp_path):
 
 
 def test_merge_writes_nothing_outside_its_folder_and_says_why(tmp_path, tiny, capsys):
-    """Issue 31: a returned record edited and re-sealed (its digest recomputed) names its own
+    """A returned record edited and re-sealed (its digest recomputed) names its own
     profile and experiment; merge takes them only when they are registered names and every path
     lies inside --into.  A tar member with ../, or a missing tar, is one line and exit code 2."""
     import importlib.util

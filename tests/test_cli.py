@@ -49,7 +49,7 @@ def test_run_then_show_from_cache(capsys):
 
 
 def test_show_names_a_damaged_entry_in_one_line_and_goes_on(capsys):
-    """Issue 19: a damaged record in the cache is one line of `show`, not a traceback."""
+    """A damaged record in the cache is one line of `show`, not a traceback."""
     from ssllib.experiments import make_config
     from ssllib.results import entry_path
 

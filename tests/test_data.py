@@ -40,7 +40,7 @@ def test_wrong_checksum_is_refused(tmp_path):
 
 
 def test_a_subset_is_class_balanced_fixed_and_the_same_for_every_seed():
-    """Issue 15: the archive is decoded class by class, so the first n images are one class; a
+    """The archive is decoded class by class, so the first n images are one class; a
     training subset must hold every class equally, whatever n, and not depend on the run seed."""
     labels = torch.arange(10).repeat_interleave(500)  # class-sorted, like the decoded archive
     for n in (10, 256, 1000, 1503, 4999):
@@ -90,7 +90,7 @@ def test_a_damaged_cifar100_archive_is_one_clear_line(tmp_path):
 
 def test_the_cache_folder_is_never_the_working_directory_and_a_killed_decode_leaves_nothing(
         tmp_path, monkeypatch):
-    """Issue 31: SSLLIB_CACHE="" wrote 177 MB into the working directory; a kill while the decoded
+    """SSLLIB_CACHE="" wrote 177 MB into the working directory; a kill while the decoded
     cache was written left its temp file forever; a cache path under a file was a traceback."""
     import subprocess
     import sys

@@ -1,4 +1,4 @@
-"""Issue 20, part 1: one run on 2 processes (torchrun, gloo on CPU) means what it means on one.
+"""One run on 2 processes (torchrun, gloo on CPU) means what it means on one.
 
 Tolerances, and why.  After one step from the same state, every parameter of the 2-process run
 equals the 1-process run's up to float reduction order (measured ~4e-7; asserted 1e-5).  After

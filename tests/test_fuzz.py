@@ -1,4 +1,4 @@
-"""Issue 19, part 6: fuzzed inputs.  Every `--set key=value` and every notebook parameter either
+"""Fuzzed inputs.  Every `--set key=value` and every notebook parameter either
 is accepted or ends in one line naming the bad value (exit code 2 on the command line) — never a
 traceback, never a file written."""
 import math
@@ -86,7 +86,7 @@ def test_the_issue_s_bad_parameters_are_named(name, value, allowed):
 
 
 def test_an_option_of_the_wrong_type_is_refused_not_trained_with():
-    """Issue 31: options={"stop_gradient": "false"} (a string) trained *with* stop-gradient while the
+    """Options={"stop_gradient": "false"} (a string) trained *with* stop-gradient while the
     record said "false"; every option is now checked against the type its loss declares."""
     import pytest
 
@@ -109,7 +109,7 @@ def test_an_option_of_the_wrong_type_is_refused_not_trained_with():
 
 
 def test_the_last_tracebacks_are_one_line(tmp_path, monkeypatch):
-    """Issue 31, item 7: a device that is not one (or CUDA where there is none), a bad
+    """A device that is not one (or CUDA where there is none), a bad
     $SSLLIB_SLOW_WRITES, evaluation sizes that measure nothing, a negative probe lr and a kNN k
     larger than its bank are each one line; a chapter with nothing cached draws an empty figure."""
     import subprocess

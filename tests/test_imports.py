@@ -1,4 +1,4 @@
-"""Issue 17: ssllib's imports point one way (DESIGN.md's floors); any cycle, at module level or
+"""Ssllib's imports point one way (DESIGN.md's floors); any cycle, at module level or
 inside a function, fails here with the modules that form it."""
 import ast
 from pathlib import Path

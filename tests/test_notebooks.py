@@ -53,7 +53,7 @@ def pair_differences(md: Path, ipynb: Path) -> list[str]:
 
 
 def test_every_chapter_is_a_text_notebook_in_sync_with_its_ipynb():
-    """Issue 17: notebooks/<name>.md is the source a reader edits; the paired .ipynb (what papermill
+    """Notebooks/<name>.md is the source a reader edits; the paired .ipynb (what papermill
     runs) must say the same, cell for cell, and carry no outputs (executed copies go to
     book/_generated).  `make notebooks` re-syncs a pair."""
     import nbformat

@@ -1,4 +1,4 @@
-"""Issue 19 with real processes: `python -m ssllib run` killed at random moments (inside checkpoint
+"""Faults with real processes: `python -m ssllib run` killed at random moments (inside checkpoint
 and result writes too) ends bit-identical to an uninterrupted run; two processes of one config
 train it once; a stale lock is taken over.
 
@@ -114,7 +114,7 @@ def test_a_read_only_results_folder_is_one_line_exit_2_before_training(tmp_path)
 
 
 def test_one_training_asked_for_by_two_chapters_at_once_is_trained_once(tmp_path):
-    """Issue 31, item 8: Table 2's SimSiam and Figure 3's SimSiam are one training (one labels-free
+    """Table 2's SimSiam and Figure 3's SimSiam are one training (one labels-free
     key); asked for at the same moment under the two names, one process trains it and the other
     waits for it and reads it as a shared run."""
     env = env_for(tmp_path)

@@ -72,7 +72,7 @@ def test_every_experiment_builds_at_every_profile():
 
 
 def test_the_controls_evaluate_without_a_training_step():
-    """Issue 15: random encoder as initialised, with calibrated BN statistics, and raw pixels."""
+    """Random encoder as initialised, with calibrated BN statistics, and raw pixels."""
     from ssllib.config import profile_config
     from ssllib.data import synthetic
     from ssllib.train import Trainer

@@ -1,4 +1,4 @@
-"""Issue 19 (first part): untrusted and damaged checkpoints, stale temp files, durable writes, and
+"""Untrusted and damaged checkpoints, stale temp files, durable writes, and
 configs that cannot mean what they say, each ending in one clear line, never a traceback."""
 import os
 import subprocess
@@ -84,7 +84,7 @@ def test_a_diverging_run_is_one_line_with_exit_2(tmp_path):
 
 @pytest.mark.parametrize("damage", ["100 images", "edited label", "not sealed"])
 def test_a_damaged_decoded_data_cache_is_named_and_decoded_again(tmp_path, monkeypatch, capsys, damage):
-    """Issue 19: the decoded CIFAR-10 cache is checked (checksum, 50,000 + 10,000 images) before use;
+    """The decoded CIFAR-10 cache is checked (checksum, 50,000 + 10,000 images) before use;
     a cache of 100 images, an edited label or an unsealed file is reported and the archive decoded
     again.  The archive is a stand-in (its sha256 check is patched), decoding a sentinel."""
     from ssllib import data
@@ -118,7 +118,7 @@ def test_a_damaged_decoded_data_cache_is_named_and_decoded_again(tmp_path, monke
 
 
 def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path, capsys):
-    """Issue 31: after a reboot or a container restart the PID in a lock file can belong to an
+    """After a reboot or a container restart the PID in a lock file can belong to an
     unrelated live process; the lock records the holder's boot and start time, so such a lock is
     taken over instead of being waited for forever."""
     import socket

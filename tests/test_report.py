@@ -172,7 +172,7 @@ def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
 
 
 def test_short_vs_long_pairs_each_long_accuracy_claim_with_its_short_verdict():
-    """Issue 16: the scorecard's 'what the long runs changed' puts an accuracy claim judged at
+    """The scorecard's 'what the long runs changed' puts an accuracy claim judged at
     cpu_long beside the same claim (same experiment, same words) at cpu; collapse claims and a
     claim with no short verdict are handled, not dropped silently."""
     from ssllib.scorecard import short_vs_long
@@ -192,7 +192,7 @@ def test_short_vs_long_pairs_each_long_accuracy_claim_with_its_short_verdict():
 
 
 def test_overtakes_finds_the_first_epoch_simsiam_clears_the_strongest_control():
-    """Issue 16: read off the learning curve (mean over seeds), against the best control's mean."""
+    """Read off the learning curve (mean over seeds), against the best control's mean."""
     from ssllib.verdicts import overtakes
 
     def sim(knns):

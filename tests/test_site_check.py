@@ -1,4 +1,4 @@
-"""book/check_site.py, the browser test of the built book (issue 18), must find each fault a
+"""book/check_site.py, the browser test of the built book, must find each fault a
 reader would notice on a small deliberately broken site, and nothing on a clean page.
 
 Needs Chromium (the Debian package) and Playwright; skipped where Chromium is missing, except in

@@ -1,4 +1,4 @@
-"""Issue 20, part 2: missing runs as jobs through submitit's local executor; the results land in
+"""Missing runs as jobs through submitit's local executor; the results land in
 the cache, and a second submit submits nothing."""
 from ssllib.__main__ import main
 

@@ -42,7 +42,7 @@ def test_kill_and_resume_equals_uninterrupted(tiny, tmp_path):
     resumed = resumed_trainer.fit(ckpt, progress=False)
     assert resumed.info["resumed_at_step"] == 4
     assert [r["step"] for r in resumed.curve] == [r["step"] for r in straight.curve]
-    # bit-exact: the same kernels on the same machine compute the same numbers (issue 14)
+    # bit-exact: the same kernels on the same machine compute the same numbers
     assert resumed.curve == straight.curve
     assert resumed.metrics == straight.metrics
 
@@ -115,7 +115,7 @@ def bf16_equivalent(ref: dict, fast: dict) -> list[str]:
 
 
 def test_fast_path_computes_the_fp32_step_up_to_bf16_rounding(tiny):
-    """Issue 8/14: channels_last + bf16 autocast (forced on CPU here) computes the same training
+    """Channels_last + bf16 autocast (forced on CPU here) computes the same training
     step as plain fp32, within bounds that follow from bf16's precision; a fast path that computed
     something else (no stop-gradient, no predictor, one loss direction) fails the same check."""
     cfg = tiny.replace(batch_size=64, width=8, log_every=1)
@@ -175,7 +175,7 @@ def test_k_step_every_epoch_refreshes_at_epoch_boundaries(tiny):
 
 
 def test_learning_curve_evaluates_on_schedule_and_survives_a_kill(tiny, tmp_path):
-    """Issue 16: kNN / linear every `eval_every` epochs, from step 0 to the end; evaluating does
+    """kNN / linear every `eval_every` epochs, from step 0 to the end; evaluating does
     not change training, and a killed run resumes with its curve so far."""
     cfg = tiny.replace(epochs=2.0, eval_every=0.5)
     plain = Trainer(tiny.replace(epochs=2.0), synthetic()).fit(progress=False)
@@ -193,7 +193,7 @@ def test_learning_curve_evaluates_on_schedule_and_survives_a_kill(tiny, tmp_path
 
 
 def test_on_a_gpu_the_loss_check_waits_for_a_step_that_synchronises_anyway(tiny):
-    """Issue 20: no per-step host sync on a GPU.  With the device's type set to cuda (the check
+    """No per-step host sync on a GPU.  With the device's type set to cuda (the check
     only reads it), a nan loss at a step that does not log is remembered on the device, not raised;
     the next logging step raises, naming the interval.  On a CPU it raises at once."""
     import types
@@ -217,7 +217,7 @@ def test_on_a_gpu_the_loss_check_waits_for_a_step_that_synchronises_anyway(tiny)
 
 
 def test_a_resume_across_a_change_of_arithmetic_is_in_the_record(tiny, tmp_path):
-    """Issue 31, item 5: a run begun in one arithmetic and resumed in another recorded only the
+    """A run begun in one arithmetic and resumed in another recorded only the
     last; each stretch of training is now listed (from which step, device, processes, arithmetic)."""
     data = synthetic()
     ckpt = tmp_path / "run.pt"
