@@ -72,12 +72,13 @@ def test_runs_trains_a_list_side_by_side_and_merge_keeps_what_results_hold(tmp_p
     assert {r["run"] for r in rows} == {"table2:simsiam:0", "table3:baseline:1"}
     assert all(r["kept"]["linear_acc"] == r["returned"]["linear_acc"] for r in rows)  # the same run
 
-    # every write of the run is held open for 60 s (the kill tests' hook): it cannot end within the
-    # 3-second budget however fast the machine, so it is the one stopped
+    # a run of 20,000 steps (5,000 epochs of 64 images) cannot end within the 3-second budget however
+    # fast the machine, so it is the one stopped
     stopped = subprocess.run(SCRIPT + ["runs", "--out", str(tmp_path / "late"), "--profile", "smoke",
                                        "--dataset", "synthetic", "--device", "cpu", "--jobs", "1",
-                                       "--budget-s", "3", "table2:simsiam:1", "table2:simsiam:2"],
-                             capture_output=True, text=True, env=dict(env, SSLLIB_SLOW_WRITES="60"), cwd=ROOT)
+                                       "--budget-s", "3", *TINY, "--set", "epochs=5000",
+                                       "table2:simsiam:1", "table2:simsiam:2"],
+                             capture_output=True, text=True, env=env, cwd=ROOT)
     log = json.loads((tmp_path / "late" / "campaign.json").read_text())
     assert [r["run"] for r in log["stopped"]] == ["table2:simsiam:1"], stopped.stderr
     assert log["not_started"] == ["table2:simsiam:2"] and log["finished"] == []
