@@ -29,14 +29,21 @@ def test_kill_anywhere_then_resume_is_bit_identical(tmp_path):
     assert result["kills"] == kills and result["bit_identical"] and result["files_left_over"] == 0
 
 
-def test_two_processes_of_one_config_train_it_once(tmp_path):
-    env = env_for(tmp_path)
+def training(env: dict, locks: Path) -> subprocess.Popen:
+    """RUN started, once it holds a lock in `locks` (a generous deadline: a loaded machine can take
+    a while to import torch; the test's outcome does not depend on how long)."""
     first = subprocess.Popen(RUN, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    locks = tmp_path / "results" / "smoke" / "table2"
-    deadline = time.time() + 60
-    while not list(locks.glob("*.lock")) and time.time() < deadline:
+    deadline = time.time() + 600
+    while not list(locks.glob("*.lock")) and time.time() < deadline and first.poll() is None:
         time.sleep(0.05)
     assert list(locks.glob("*.lock")), "the first process never took the lock"
+    return first
+
+
+def test_two_processes_of_one_config_train_it_once(tmp_path):
+    env = env_for(tmp_path)
+    locks = tmp_path / "results" / "smoke" / "table2"
+    first = training(env, locks)
     second = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
     out1, err1 = first.communicate()
     assert first.returncode == 0 and second.returncode == 0, (err1, second.stderr)
@@ -118,12 +125,7 @@ def test_one_training_asked_for_by_two_chapters_at_once_is_trained_once(tmp_path
     key); asked for at the same moment under the two names, one process trains it and the other
     waits for it and reads it as a shared run."""
     env = env_for(tmp_path)
-    first = subprocess.Popen(RUN, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    training = tmp_path / "results" / "smoke" / ".training"
-    deadline = time.time() + 60
-    while not list(training.glob("*.lock")) and time.time() < deadline:
-        time.sleep(0.05)
-    assert list(training.glob("*.lock")), "the first process never took the training's lock"
+    first = training(env, tmp_path / "results" / "smoke" / ".training")
     other = [RUN[0], "-m", "ssllib", "run", "fig3", *RUN[5:]]
     other[other.index("--variant") + 1] = "simsiam"
     second = subprocess.run(other, env=env, capture_output=True, text=True, cwd=ROOT)
