@@ -70,6 +70,8 @@ def summary_rows(records, paper: dict):
             "ours: collapse": "/".join("yes" if m["collapsed"] else "no" for m in ms),
             "ours: linear (%)": fmt(m["linear_acc"] for m in ms),
             "ours: kNN (%)": fmt(m["knn_acc"] for m in ms),
+            "ours: online probe (%)": (fmt(m["online_linear_acc"] for m in ms)
+                                       if all("online_linear_acc" in m for m in ms) else "–"),
             "std·√d": fmt((m["z_std_sqrt_d"] for m in ms), 3),
             "m_o": fmt((m["m_o"] for m in ms), 3),
             "m_r": fmt((m["m_r"] for m in ms), 3),
