@@ -134,6 +134,9 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
             f"{'collapsed' if collapsed else 'not collapsed'} (m_r = {fmt([r['metrics']['m_r'] for r in rs], 3)}"
             + (f"; m_r of p = {fmt([r['metrics']['p_m_r'] for r in rs], 3)}, not judged (rule 5))"
                if all("p_m_r" in r["metrics"] for r in rs) else ")"))
+    low = lowest_m_r(rs)
+    if low is not None:
+        ours += f"; lowest m_r over training {low:.3f}"
     paper = "collapses" if paper_collapse else "does not collapse"
     settled = all(r.get("train", {}).get("steps", 0) >= PARTIAL_MIN_STEPS for r in rs)
     if collapsed == paper_collapse and not paper_collapse and m_r < PARTIAL_M_R and settled:
@@ -153,6 +156,18 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
                       f"collapse threshold {COLLAPSE_M_R} within this run's length", **tag)
     return _claim(item, f"{label} {paper}", paper, ours, NOT,
                   f"collapse threshold is m_r < {COLLAPSE_M_R}", **tag)
+
+
+def lowest_m_r(rs) -> float | None:
+    """The lowest m_r of z each run logged over its training, mean over the runs (a run can end
+    healthy after nearly collapsing, or the reverse); None where a run has no curve to read."""
+    from .results import read_curve
+
+    try:
+        lows = [min(row["m_r"] for row in read_curve(r)) for r in rs]
+    except (KeyError, OSError, ValueError):
+        return None
+    return statistics.fmean(lows) if lows else None
 
 
 def n_seeds(n: int) -> str:
