@@ -1,7 +1,8 @@
 """One run on 2 processes (torchrun, gloo on CPU) means what it means on one.
 
 Tolerances, and why.  After one step from the same state, every parameter of the 2-process run
-equals the 1-process run's up to float reduction order (measured ~4e-7; asserted 1e-5).  After
+equals the 1-process run's up to float arithmetic (measured ~4e-7 on an AMD EPYC, ~1e-4 on an Intel
+Xeon, where BN's arithmetic alone moves a one-process run as much: the bound is that floor).  After
 that the two drift apart faster than reduction order alone would suggest, because at SimSiam's
 initialisation the gradient through the BN layers is ill-conditioned: a 1e-7 change of the
 parameters changes the next gradient by ~1e-2.  The same drift appears in one process when only
@@ -44,8 +45,14 @@ def drift(a, b):
 
 @pytest.mark.parametrize("loss", ["simsiam", "naive_siamese"])
 def test_one_step_on_two_processes_equals_one_process(tmp_path, loss):
+    """Equal up to float arithmetic, measured here: on some CPUs (an AMD EPYC) one step differs by
+    ~4e-7, on others (an Intel Xeon with AMX) by ~1e-4, and there a one-process run whose BN
+    arithmetic alone changes differs from it as much.  The bound is that floor, measured in the same
+    run (3x, and never under 1e-5), not a number fitted to one machine."""
     one, two = state(tmp_path, "one", 1, loss, 1), state(tmp_path, "two", 1, loss, 2)
-    assert drift(one, two) < 1e-5
+    floor = drift(one, state(tmp_path, "native", 1, loss, 1, global_bn=False))
+    print(f"one step: 2 processes vs 1 {drift(one, two):.2e}; BN arithmetic alone {floor:.2e}")
+    assert drift(one, two) <= max(1e-5, 3 * floor)
 
 
 def test_several_steps_drift_no_more_than_float_arithmetic_does_in_one_process(tmp_path):
