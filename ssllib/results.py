@@ -50,18 +50,22 @@ def entry_path(cfg: Config, profile: str) -> Path:
 
 
 def checkpoint_path(cfg: Config, profile: str) -> Path:
-    root = Path(os.environ.get("SSLLIB_CHECKPOINTS", cache_dir() / "checkpoints"))
-    return root / profile / cfg.experiment / f"{config_hash(cfg)}.pt"
+    return checkpoints_root() / profile / cfg.experiment / f"{config_hash(cfg)}.pt"
 
 
 def _atomic_write(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def checkpoints_root() -> Path:
+    return Path(os.environ.get("SSLLIB_CHECKPOINTS", cache_dir() / "checkpoints"))
+
+
 def training_lock_path(cfg, profile: str) -> Path:
-    """The entry whose lock (run_lock) guards one *training*, whatever experiment asks for it:
-    results/<profile>/.training/<labels-free config hash>.json (never written, only locked)."""
-    return results_root() / profile / ".training" / f"{config_hash(cfg, labels=False)}.json"
+    """The name whose lock (run_lock) guards one *training*, whatever experiment asks for it:
+    <checkpoints>/<profile>/.training/<labels-free config hash>.json (never written, only locked),
+    beside the checkpoints, so that the results folder holds nothing but results and entry locks."""
+    return checkpoints_root() / profile / ".training" / f"{config_hash(cfg, labels=False)}.json"
 
 
 def lock_path(path: Path) -> Path:

@@ -86,12 +86,17 @@ def unmount(path: Path) -> None:
 
 
 def test_a_full_disk_is_one_line_exit_2_and_the_training_is_kept(tmp_path):
-    """Results on a 24 KiB tmpfs: training ends, the record does not fit: one line naming the file
-    and the full disk, exit 2, no partial record; the final checkpoint (on another disk) is kept,
-    so the re-run with space only writes the result."""
-    disk = small_disk(tmp_path / "full", "24k")
+    """Results on a small tmpfs with one page left for the lock: training ends, its result does not
+    fit: one line naming the file and the full disk, exit 2, no partial record; the final checkpoint
+    (on another disk) is kept, so the re-run with space only writes the result.  The disk is sized
+    from the record and curve a reference run writes (they grow as records learn new keys)."""
+    reference = subprocess.run(RUN, env=env_for(tmp_path / "reference"), capture_output=True, text=True, cwd=ROOT)
+    assert reference.returncode == 0, reference.stderr
+    pages = sum(-(-p.stat().st_size // 4096) for p in (tmp_path / "reference" / "results").rglob("*.*"))
+    size = 4096 * (pages + 2)  # the record, its curve, the lock and one page of slack
+    disk = small_disk(tmp_path / "full", f"{size // 1024}k")
     try:
-        (disk / "filler").write_bytes(b"\0" * 20 * 1024)
+        (disk / "filler").write_bytes(b"\0" * (size - 4096))
         env = dict(env_for(tmp_path), SSLLIB_RESULTS=str(disk))
         out = subprocess.run(RUN, env=env, capture_output=True, text=True, cwd=ROOT)
         err = out.stderr.strip()
@@ -125,7 +130,7 @@ def test_one_training_asked_for_by_two_chapters_at_once_is_trained_once(tmp_path
     key); asked for at the same moment under the two names, one process trains it and the other
     waits for it and reads it as a shared run."""
     env = env_for(tmp_path)
-    first = training(env, tmp_path / "results" / "smoke" / ".training")
+    first = training(env, tmp_path / "ckpt" / "smoke" / ".training")
     other = [RUN[0], "-m", "ssllib", "run", "fig3", *RUN[5:]]
     other[other.index("--variant") + 1] = "simsiam"
     second = subprocess.run(other, env=env, capture_output=True, text=True, cwd=ROOT)
