@@ -15,6 +15,7 @@ Numbers reach the prose only through myst-nb's `glue` (names `<experiment>_<vari
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from . import experiments, plots, report
@@ -198,20 +199,14 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
         tag = "c100" if other == "cifar100" else "c10"
         if cached or planned(ch.name, other):
             display(Markdown(f"**The same at `{profile}` on {DATASET_NAMES[other]}**"))
-            _long_section(dataclass_replace(ch, allow_train=False), other, curve_experiment,
+            _long_section(dataclasses.replace(ch, allow_train=False), other, curve_experiment,
                           prefix=f"{ch.name}_{tag}_long")
         else:
-            _glue_long(Chapter(ch.name, profile, [], dataset=other), f"{ch.name}_{tag}_long", [])
+            _glue_long(Chapter(ch.name, profile, [], dataset=other), f"{ch.name}_{tag}_long", [], [])
     return first
 
 
-def dataclass_replace(ch: Chapter, **changes) -> Chapter:
-    import dataclasses
-
-    return dataclasses.replace(ch, **changes)
-
-
-def _glue_long(long_ch: Chapter, prefix: str, records) -> None:
+def _glue_long(long_ch: Chapter, prefix: str, records, claims: list[dict]) -> None:
     glue_metrics(long_ch, prefix=prefix)
     for v in experiments.get_experiment(long_ch.name).variants:
         have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
@@ -219,7 +214,6 @@ def _glue_long(long_ch: Chapter, prefix: str, records) -> None:
     counts = [len(long_ch.by_variant[v]) for v in experiments.get_experiment(long_ch.name).variants_at(long_ch.profile)
               if long_ch.by_variant.get(v)]
     glue(f"{prefix}_seeds", report.n_seeds(min(counts)) if counts else "no seeds yet")
-    claims = verdicts_of(long_ch) if records else []
     learns = {("knn" if "kNN" in c["claim"] else "linear"): f"{c['ours'].split(';')[0]}: {c['verdict']}"
               for c in claims if c["claim"].startswith("SimSiam learns features")}
     for k in ("knn", "linear"):
@@ -247,7 +241,8 @@ def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> C
         if curve_experiment else [])
     if not_yet:
         print(f"Not run yet at {profile} on {dataset} (left out below): {', '.join(not_yet)}")
-    _glue_long(long_ch, prefix, records)
+    claims = verdicts_of(long_ch) if records else []  # judged once, glued and shown
+    _glue_long(long_ch, prefix, records, claims)
     if any(r.get("learning_curve") for r in records + extra):
         import matplotlib.pyplot as plt
 
@@ -258,7 +253,6 @@ def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> C
             plt.close(fig)
     if records:
         display(paper_table(long_ch))
-        claims = verdicts_of(long_ch)
         display(claims_frame(claims))
         accuracy_rows = [dict(c, experiment=ch.name) for c in claims if c.get("difference") is not None]
         if accuracy_rows:
