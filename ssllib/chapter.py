@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from . import experiments, plots, report
 from .config import ConfigError
-from .experiment_spec import LONG_OF
+from .experiment_spec import long_of
 from .paper import REPORTED
 from .results import read_curve
 from .verdicts import claims_for, overtakes
@@ -193,7 +193,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
 
     first = _long_section(ch, ch.dataset, curve_experiment, prefix=f"{ch.name}_long")
     for other in [d for d in ("cifar10", "cifar100") if d != ch.dataset]:
-        profile = LONG_OF.get(ch.profile, ch.profile)
+        profile = long_of(ch.profile, other)
         cached = experiments.run_experiment(ch.name, profile, allow_train=False, progress=False, allow_missing=True,
                                             overrides={"dataset": other})
         tag = "c100" if other == "cifar100" else "c10"
@@ -204,6 +204,23 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
         else:
             _glue_long(Chapter(ch.name, profile, [], dataset=other), f"{ch.name}_{tag}_long", [], [])
     return first
+
+
+def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None):
+    """The cached runs of a length the run plan replaced (shown, never counted): one row per run,
+    its final accuracies and collapse indicators.  Glues `<experiment>_<profile>_<dataset>_<variant>`
+    (linear / kNN, mean over the runs) for the prose."""
+    records = experiments.run_experiment(ch.name, profile, variants=variants, allow_train=False, progress=False,
+                                         allow_missing=True, overrides={"dataset": dataset})
+    rows = [{"variant": r["variant"], "seed": r["seed"], "epochs": r["config"]["epochs"],
+             "linear %": round(r["metrics"]["linear_acc"], 1), "kNN %": round(r["metrics"]["knn_acc"], 1),
+             "m_o": round(r["metrics"]["m_o"], 3), "m_r": round(r["metrics"]["m_r"], 3)} for r in records]
+    for v in variants or experiments.get_experiment(ch.name).variants_at(profile):
+        have = [r for r in records if r["variant"] == v]
+        glue(f"{ch.name}_{profile}_{dataset}_{v}", " / ".join(
+            f"{report.mean_std([r['metrics'][m] for r in have])[0]:.1f}%" for m in ("linear_acc", "knn_acc"))
+            + f" (linear / kNN, {report.n_seeds(len(have))})" if have else "(not run)")
+    return report.frame(rows, "variant") if rows else f"no {profile} run on {dataset} cached"
 
 
 def _glue_long(long_ch: Chapter, prefix: str, records, claims: list[dict]) -> None:
@@ -226,7 +243,7 @@ def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> C
     from IPython.display import display
 
     pd.set_option("display.max_colwidth", None)
-    profile = LONG_OF.get(ch.profile, ch.profile)  # a profile without a long length is its own
+    profile = long_of(ch.profile, dataset)  # a profile without a long length is its own
     trains = ch.allow_train and profile == ch.profile
     over = {"dataset": dataset}
     records = experiments.run_experiment(ch.name, profile, allow_train=trains, progress=False,

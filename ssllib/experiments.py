@@ -6,6 +6,7 @@ An experiment is a set of *variants*: plain dicts of config overrides on top of 
 from __future__ import annotations
 
 import contextlib
+import json
 import datetime as dt
 
 from . import distributed
@@ -323,21 +324,29 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
 
 def find_same_run(cfg, profile: str) -> dict | None:
     """A valid record of another experiment that trained exactly `cfg` (labels aside), returned
-    under this experiment's name with `reused_from` saying where it came from.  Nothing is
-    written: a run shared between chapters is found by its training key each time it is read."""
+    under this experiment's name and `profile` with `reused_from` saying where it came from
+    (`<experiment>/<file>`, or `<profile>/<experiment>/<file>` from another profile's folder: a
+    length is a config, so e.g. the 20-epoch learning curve is the 20-epoch run of its seed).
+    Nothing is written: a run shared between chapters is found by its training key each time."""
     key = config_hash(cfg, labels=False)
     needs = EXPERIMENTS[cfg.experiment].needs.get(cfg.variant, ()) if cfg.experiment in EXPERIMENTS else ()
-    for path in sorted(entry_path(cfg, profile).parent.parent.glob("*/*.json")):
+    root = entry_path(cfg, profile).parent.parent.parent
+    own = sorted((root / profile).glob("*/*.json"))
+    others = sorted(p for p in root.glob("*/*/*.json") if p.parent.parent.name not in (profile, "smoke"))
+    for path in own + others:
         try:
+            quick = json.loads(path.read_text())
+            if "reused_from" in quick or config_hash(Config(**quick["config"]), labels=False) != key:
+                continue
             record = read_entry(path)
-        except CacheError:
-            continue
-        if "reused_from" in record or config_hash(Config(**record["config"]), labels=False) != key:
+        except (CacheError, OSError, ValueError, TypeError, KeyError):
             continue
         if needs and not set(needs) <= set((read_curve(record) or [{}])[0]):
             continue
+        where = f"{record['experiment']}/{path.name}"
         return dict(record, experiment=cfg.experiment, variant=cfg.variant, config_hash=config_hash(cfg),
-                    config=cfg.to_dict(), reused_from=f"{record['experiment']}/{path.name}")
+                    config=cfg.to_dict(), profile=profile,
+                    reused_from=where if record["profile"] == profile else f"{record['profile']}/{where}")
     return None
 
 

@@ -236,8 +236,9 @@ def read_entry(path: Path) -> dict:
 def read_curve(record: dict) -> list[dict]:
     """The per-step curve of a record, as a list of dicts of floats (a run shared from another
     chapter, `reused_from`, keeps its curve beside its original)."""
-    folder = record["reused_from"].split("/")[0] if "reused_from" in record else record["experiment"]
-    base = results_root() / record["profile"] / folder
+    where = record.get("reused_from", f"{record['experiment']}/").split("/")
+    profile, folder = (where[0], where[1]) if len(where) == 3 else (record["profile"], where[0])
+    base = results_root() / profile / folder
     with open(base / record["curve_file"]) as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import experiments, report, verdicts
 from .ablations import ABLATIONS
-from .experiment_spec import LONG_OF
+from .experiment_spec import LONG_BY_DATASET, LONG_OF, LONG_PROFILES, long_of
 from .results import CacheError, results_root
 
 DATASETS = ("cifar10", "cifar100")  # the long length is judged on each
@@ -23,7 +23,7 @@ def gather(profile: str = "cpu", allow_train: bool = False):
     pd.set_option("display.max_colwidth", None)  # every table of the page in full
     pd.set_option("display.max_rows", None)
     rows, missing, everything, long_trained = [], [], [], []
-    lengths = [(profile, "cifar10")] + ([(LONG_OF[profile], d) for d in DATASETS] if profile in LONG_OF else [])
+    lengths = [(profile, "cifar10")] + ([(long_of(profile, d), d) for d in DATASETS] if profile in LONG_BY_DATASET else [])
     for length, dataset in lengths:
         at_length, over = {}, {"dataset": dataset}
         for name, exp in experiments.EXPERIMENTS.items():
@@ -62,10 +62,10 @@ def forest(rows, dataset: str = "cifar10"):
     """The forest plot of every accuracy claim at the long length on `dataset` (ssllib.plots.forest)."""
     from .plots import forest as draw
 
-    long_lengths = set(LONG_OF.values())
-    return draw([r for r in rows if r["length"] in long_lengths and r["kind"] == "accuracy"
-                 and r.get("dataset", "cifar10") == dataset],
-                title=f"{', '.join(sorted(long_lengths))}, {dataset}: every accuracy claim (one Holm family)")
+    chosen = [r for r in rows if r["length"] in LONG_PROFILES and r["kind"] == "accuracy"
+              and r.get("dataset", "cifar10") == dataset]
+    lengths = ", ".join(sorted({r["length"] for r in chosen})) or "the long length"
+    return draw(chosen, title=f"{lengths}, {dataset}: every accuracy claim (one Holm family)")
 
 
 def counts(rows):
@@ -122,7 +122,7 @@ def short_vs_long(rows, kind: str = "accuracy"):
     what training for longer changed.  One row per experiment and claim."""
     import pandas as pd
 
-    long_lengths = set(LONG_OF.values())
+    long_lengths = set(LONG_PROFILES)
     short = {(r["experiment"], r["claim"]): r for r in rows if r["length"] not in long_lengths}
     out = []
     for r in rows:  # the short runs are CIFAR-10's: the same dataset's long verdict beside them

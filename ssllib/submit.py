@@ -24,6 +24,7 @@ from .results import entry_path, lock_is_live, lock_path
 RESOURCES = {"smoke": dict(timeout_min=10, gpus_per_node=0, cpus_per_task=2),
              "cpu": dict(timeout_min=60, gpus_per_node=0, cpus_per_task=2),
              "cpu_long": dict(timeout_min=120, gpus_per_node=0, cpus_per_task=2),
+             "cpu_long20": dict(timeout_min=240, gpus_per_node=0, cpus_per_task=2),
              "gpu": dict(timeout_min=120, gpus_per_node=1, cpus_per_task=8),
              "paper": dict(timeout_min=24 * 60, gpus_per_node=1, cpus_per_task=8)}
 
