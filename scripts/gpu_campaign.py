@@ -289,6 +289,20 @@ AGREEMENT_WHAT = ("The same configs (same config hash) trained on two devices: t
                   "the one a lent GPU returned (scripts/gpu_campaign.py merge --agreement)")
 
 
+def _held(path: Path) -> dict | None:
+    """The valid record results/ already holds at `path`; None when it holds none, or a damaged one
+    (which the valid returned record then replaces)."""
+    from ssllib.results import CacheError, read_entry
+
+    if not path.exists():
+        return None
+    try:
+        return read_entry(path)
+    except CacheError as e:
+        print(f"replacing a damaged local copy: {e}")
+        return None
+
+
 def merge(args) -> int:
     """Copy every valid record (and its curve) from a returned folder or tar into the repository's
     results; one that results/ already holds is kept, and the two are shown side by side."""
@@ -315,8 +329,8 @@ def merge(args) -> int:
             print(f"not merged: {path.name}: {dest}")
             rejected += 1
             continue
-        if (dest / path.name).exists():
-            mine = read_entry(dest / path.name)
+        mine = _held(dest / path.name)
+        if mine is not None:
             if "reused_from" not in mine:
                 row = {"run": f"{record['experiment']}:{record['config']['variant']}:{record['config']['seed']}",
                        "profile": record["profile"], "kept": _summary(mine), "returned": _summary(record)}

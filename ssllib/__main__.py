@@ -130,6 +130,9 @@ def main(argv=None) -> int:
     except (ConfigError, DataError, CacheError, StorageError, TrainingDiverged, DeviceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the usual 128 + SIGINT; no temp file is left (data.atomic_write)
+        print("interrupted: run it again to resume from the last checkpoint", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -83,9 +83,34 @@ def check_parameters(profile, dataset, epochs, device, seeds, force, allow_train
             bad(name, value, "True, False")
 
 
+def check_injected(cells=None) -> None:
+    """The names papermill injected (`-p name value`) checked against the notebook's own
+    `parameters` cell: papermill only warns about an unknown one and the notebook would run with
+    the default, so a misspelt name is one ConfigError naming it and the allowed ones.  `cells`:
+    the sources run so far (default: IPython's `In`; nothing to check outside a kernel)."""
+    import re
+
+    if cells is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        cells = shell.user_ns.get("In", []) if shell is not None else []
+    declared = next((c for c in cells if c.lstrip().startswith("# parameters\n")), None)
+    injected = next((c for c in reversed(cells) if c.lstrip().startswith("# Parameters\n")), None)
+    if declared is None or injected is None:
+        return
+    names = lambda src: re.findall(r"^([A-Za-z_]\w*)\s*=", src, re.M)
+    unknown = [n for n in names(injected) if n not in names(declared)]
+    if unknown:
+        raise ConfigError(f"unknown parameter {unknown[0]!r}; allowed: {', '.join(names(declared))}")
+
+
 def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, device="auto", seeds=None,
         force=False, allow_train=True) -> Chapter:
     """Train (or load from the cache) every run of experiment `name` and say what was run."""
+    check_injected()
     check_parameters(profile, dataset, epochs, device, seeds, force, allow_train)
     overrides = {"dataset": dataset} | ({"epochs": float(epochs)} if epochs is not None else {})
     records = experiments.run_experiment(name, profile, seeds=seeds, overrides=overrides, force=force,

@@ -184,12 +184,14 @@ def atomic_write(path: Path, write) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
         fsync_and_replace(tmp, path)
-    except (OSError, RuntimeError) as e:
+    except BaseException as e:  # Ctrl-C included: no temp file outlives its write
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise storage_error(path, e) from None
+        if isinstance(e, (OSError, RuntimeError)):
+            raise storage_error(path, e) from None
+        raise
 
 
 def atomic_torch_save(obj, path: Path) -> None:

@@ -332,7 +332,7 @@ def find_same_run(cfg, profile: str) -> dict | None:
     needs = EXPERIMENTS[cfg.experiment].needs.get(cfg.variant, ()) if cfg.experiment in EXPERIMENTS else ()
     root = entry_path(cfg, profile).parent.parent.parent
     own = sorted((root / profile).glob("*/*.json"))
-    others = sorted(p for p in root.glob("*/*/*.json") if p.parent.parent.name not in (profile, "smoke"))
+    others = sorted(p for p in root.glob("*/*/*.json") if p.parent.parent.name != profile)
     for path in own + others:
         try:
             quick = json.loads(path.read_text())

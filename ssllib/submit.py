@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
-from .config import config_hash
+from .config import ConfigError, config_hash
 from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
-from .data import atomic_write, cache_dir
+from .data import StorageError, atomic_write, cache_dir
 from .results import entry_path, lock_is_live, lock_path
 
+CLUSTERS = ("slurm", "local", "debug")  # submitit's executors
 # per profile: minutes, GPUs and CPUs of one job
 RESOURCES = {"smoke": dict(timeout_min=10, gpus_per_node=0, cpus_per_task=2),
              "cpu": dict(timeout_min=60, gpus_per_node=0, cpus_per_task=2),
@@ -54,8 +56,22 @@ def ledger_path(folder: Path) -> Path:
 
 
 def read_ledger(folder: Path) -> dict:
-    """config hash -> the job submitted for it (job_id, run, when)."""
-    return json.loads(ledger_path(folder).read_text()) if ledger_path(folder).exists() else {}
+    """config hash -> the job submitted for it (job_id, run, when).  A damaged ledger is moved aside
+    (`ledger.json.damaged`) with one line and a new one started: the training locks still keep a
+    run from being trained twice at once."""
+    path = ledger_path(folder)
+    if not path.exists():
+        return {}
+    try:
+        ledger = json.loads(path.read_text())
+        if isinstance(ledger, dict) and all(isinstance(v, dict) and "job_id" in v for v in ledger.values()):
+            return ledger
+        why = "not a map of config hash -> job"
+    except (ValueError, UnicodeDecodeError) as e:
+        why = str(e)
+    print(f"damaged submit ledger {path} ({why}): moved to {path.name}.damaged, starting a new one")
+    path.replace(path.with_name(path.name + ".damaged"))
+    return {}
 
 
 def in_flight(folder: Path, ledger: dict, key: str) -> bool:
@@ -96,14 +112,25 @@ def submit(names, profile: str, folder: str | Path | None = None, cluster: str |
     """Submit every pending run; returns (submitted jobs, skipped (run, reason))."""
     import submitit
 
+    if cluster is not None and cluster not in CLUSTERS:
+        raise ConfigError(f"unknown cluster {cluster!r}; allowed: {', '.join(CLUSTERS)} (or none: slurm if found)")
     folder = Path(folder or cache_dir() / "submitit" / profile)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as e:
+        raise StorageError(f"cannot use the submit folder {folder}: {e.strerror or e}") from None
     todo, skipped = pending(names, profile, folder, seeds, overrides, variants)
     if not todo:
         return [], skipped
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
     res = RESOURCES.get(profile, RESOURCES["gpu"])
     executor.update_parameters(name=f"ssllib-{profile}", **res)
-    jobs = [executor.submit(RunJob(name, variant, seed, profile, overrides)) for name, variant, seed, _ in todo]
+    try:
+        jobs = [executor.submit(RunJob(name, variant, seed, profile, overrides)) for name, variant, seed, _ in todo]
+    except OSError as e:
+        raise StorageError(f"cannot write the submit folder {folder}: {e.strerror or e}") from None
     ledger = read_ledger(folder)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for (name, variant, seed, key), job in zip(todo, jobs):

@@ -152,3 +152,26 @@ def test_merge_writes_nothing_outside_its_folder_and_says_why(tmp_path, tiny, ca
     err = capsys.readouterr().err
     assert "cannot be unpacked safely" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "outside.json").exists()
+
+
+def test_merge_replaces_a_damaged_local_copy_with_the_valid_returned_one(tmp_path, tiny, capsys):
+    import importlib.util
+    import shutil
+
+    from ssllib import experiments
+    from ssllib.results import read_entry
+
+    spec = importlib.util.spec_from_file_location("gpu_campaign", ROOT / "scripts" / "gpu_campaign.py")
+    campaign = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(campaign)
+    record = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
+    source = Path(os.environ["SSLLIB_RESULTS"]) / "smoke" / "table2"
+    shutil.copytree(source, tmp_path / "returned" / "smoke" / "table2")
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo / "smoke" / "table2")
+    local = repo / "smoke" / "table2" / f"{record['config_hash']}.json"
+    local.write_text(local.read_text().replace('"m_r"', '"m_r_edited"', 1))  # damaged: its digest fails
+    assert campaign.main(["merge", str(tmp_path / "returned"), "--into", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "replacing a damaged local copy" in out and "merged 1 records" in out
+    assert read_entry(local)["metrics"]["m_r"] == record["metrics"]["m_r"]

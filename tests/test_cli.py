@@ -65,5 +65,37 @@ def test_show_names_a_damaged_entry_in_one_line_and_goes_on(capsys):
 
 
 def test_library_raises_the_same_errors():
-    with pytest.raises(ConfigError, match="allowed: cpu, cpu_long, gpu, paper, smoke"):
+    with pytest.raises(ConfigError, match="allowed: cpu, cpu_long, cpu_long20, gpu, paper, smoke"):
         profile_config("huge")
+
+
+def test_ctrl_c_exits_130_in_one_line_and_leaves_no_temp_file(tmp_path, monkeypatch, capsys):
+    """A KeyboardInterrupt mid-write: the temp file is removed, the exit status is 128 + SIGINT."""
+    from ssllib import __main__ as cli
+    from ssllib.data import atomic_write
+
+    target = tmp_path / "record.json"
+
+    def interrupted_write(tmp):
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+
+    def run_experiment(*args, **kwargs):
+        atomic_write(target, interrupted_write)
+
+    monkeypatch.setattr(cli, "run_experiment", run_experiment)
+    assert cli.main(["run", "table2", "--profile", "smoke", "--variant", "simsiam"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_notebook_parameter_is_one_line_naming_the_allowed_ones():
+    """papermill -p nosuchparam 3 only warns; the chapter refuses it (its `In` cells given here)."""
+    from ssllib.chapter import check_injected
+
+    declared = '# parameters\nprofile = "cpu"   # smoke | cpu\nseeds = None\n'
+    check_injected([declared, '# Parameters\nprofile = "smoke"\n'])  # a known name: fine
+    check_injected([declared])                                        # nothing injected: fine
+    with pytest.raises(ConfigError, match=r"unknown parameter 'seed'; allowed: profile, seeds"):
+        check_injected([declared, '# Parameters\nseed = 1\nprofile = "smoke"\n'])

@@ -124,6 +124,19 @@ def test_same_training_is_shared_between_experiments(tiny):
     assert experiments.run_one(b, "smoke", allow_train=False) == shared  # now its own entry
 
 
+def test_a_length_is_a_config_so_another_profiles_identical_run_is_found_with_its_curve(tiny):
+    """CIFAR-100's 20-epoch length (`cpu_long20`) reuses the 20-epoch learning curve trained under
+    `cpu_long`: found by the training key in another profile's folder, returned under the asked
+    profile, its curve read from where it lies."""
+    from ssllib.results import read_curve
+
+    first = experiments.run_one(tiny.replace(experiment="table2_curve", variant="simsiam"), "smoke", progress=False)
+    shared = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "cpu_long20", allow_train=False)
+    assert shared["reused_from"] == f"smoke/table2_curve/{first['config_hash']}.json"
+    assert shared["profile"] == "cpu_long20" and shared["metrics"] == first["metrics"]
+    assert read_curve(shared) == read_curve(first)
+
+
 def test_book_build_leaves_out_missing_runs_and_names_them():
     import pytest
 

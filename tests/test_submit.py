@@ -32,3 +32,29 @@ def test_a_run_submitted_and_not_finished_is_not_submitted_again(tmp_path):
     todo, skipped = pending(["table2"], "smoke", folder, seeds=[0], overrides={"dataset": "synthetic"})
     assert ("table2/simsiam seed 0", "submitted before, not finished") in skipped
     assert all(v != "simsiam" for _, v, *_ in todo)
+
+
+def test_a_bad_cluster_or_an_unwritable_folder_is_one_line(tmp_path, capsys):
+    base = ["submit", "table2", "--profile", "smoke", "--variant", "simsiam", "--set", "dataset=synthetic"]
+    assert main(base + ["--cluster", "nope", "--folder", str(tmp_path / "jobs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'nope'" in err and "slurm, local, debug" in err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(base + ["--cluster", "local", "--folder", str(blocker / "jobs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "submit folder" in err and str(blocker) in err
+
+
+def test_a_damaged_ledger_is_moved_aside_once_and_a_new_one_started(tmp_path, capsys):
+    from ssllib.submit import ledger_path, read_ledger
+
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    for damage in ("{not json", '["a list"]', '{"abc": 3}'):
+        ledger_path(folder).write_text(damage)
+        assert read_ledger(folder) == {}
+        out = capsys.readouterr().out
+        assert len(out.strip().splitlines()) == 1 and "damaged submit ledger" in out
+        assert (folder / "ledger.json.damaged").read_text() == damage and not ledger_path(folder).exists()
+        assert read_ledger(folder) == {} and capsys.readouterr().out == ""  # said once, not on every submit
