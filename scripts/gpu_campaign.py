@@ -141,7 +141,7 @@ def run(args) -> int:
 
 def pack(folder: Path, tar_path: Path) -> None:
     """`folder`'s files into one tar at `tar_path`, written to a temporary name and renamed."""
-    from ssllib.data import atomic_write
+    from ssllib.storage import atomic_write
 
     def write(tmp):
         with tarfile.open(tmp, "w") as tar:
@@ -154,7 +154,7 @@ def pack(folder: Path, tar_path: Path) -> None:
 def flush(out: Path, work: Path, log: dict) -> None:
     """What a campaign has so far, into `out`: the log as campaign.json and each folder of `work`
     (results, logs) as <folder>.tar, so that a run stopped at any moment returns what ended."""
-    from ssllib.data import atomic_write
+    from ssllib.storage import atomic_write
 
     atomic_write(out / "campaign.json", lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
     for folder in sorted(p for p in work.iterdir() if p.is_dir()):
@@ -276,7 +276,7 @@ def _summary(record: dict) -> dict:
 def write_agreement(path: Path, rows: list[dict]) -> None:
     """Add `rows` (one config held here and returned) to the agreement JSON at `path`, which
     `ssllib.scorecard.device_agreement` shows; a run already in it is replaced, others are kept."""
-    from ssllib.data import atomic_write
+    from ssllib.storage import atomic_write
 
     old = json.loads(path.read_text()) if path.exists() else {}
     new = {r["run"] for r in rows}
@@ -306,7 +306,7 @@ def _held(path: Path) -> dict | None:
 def merge(args) -> int:
     """Copy every valid record (and its curve) from a returned folder or tar into the repository's
     results; one that results/ already holds is kept, and the two are shown side by side."""
-    from ssllib.results import CacheError, read_entry
+    from ssllib.results import CacheError
 
     target = Path(args.into)
     if not Path(args.source).exists():

@@ -10,7 +10,8 @@ import json
 import sys
 
 from .config import PROFILES, ConfigError
-from .data import DataError, StorageError
+from .data import DataError
+from .storage import StorageError
 from .hardware import DeviceError
 from .experiments import EXPERIMENTS, get_experiment, make_config, run_experiment
 from .results import CacheError, entry_path, read_entry
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
     except (ConfigError, DataError, CacheError, StorageError, TrainingDiverged, DeviceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # the usual 128 + SIGINT; no temp file is left (data.atomic_write)
+    except KeyboardInterrupt:  # the usual 128 + SIGINT; no temp file is left (storage.atomic_write)
         print("interrupted: run it again to resume from the last checkpoint", file=sys.stderr)
         return 130
 

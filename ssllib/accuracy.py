@@ -20,7 +20,8 @@ from functools import lru_cache
 
 from . import stats
 from .plan import PlannedClaim, at_length, planned
-from .report import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, _claim, by_variant, runs_of
+from .report import by_variant, runs_of
+from .rules import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row
 
 
 def device_of(record: dict) -> str | None:
@@ -72,7 +73,7 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None) -> dict:
     `_diff` (the estimate) and `_p` (the p-value that enters the family), or a final verdict."""
     metric = "kNN" if claim.metric == "knn_acc" else "linear"
     paper_text, paper_diff = _paper_text(claim)
-    row = _claim(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
+    row = claim_row(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
     row |= {"test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
     row |= {"plan": f"{claim.kind}, {'gap' if claim.kind == 'order' else 'margin'} {claim.gap:g}, "
                     f"{metric}, seeds {list(claim.seeds.get(length, ()))} at {length}, {claim.dataset}; "
@@ -202,7 +203,7 @@ def claims(experiment: str, records: list, others: dict | None = None) -> list[d
 def rule6_verdict(claim: PlannedClaim, v: dict) -> str:
     """The verdict rule 6 gave before the run plan (every seed, a gap beyond max(gap, 2 x the
     larger seed std)): kept for the rules page's table of verdicts under both rules."""
-    from .report import accuracy_equal_claim, accuracy_gap_claim
+    from .rules import accuracy_equal_claim, accuracy_gap_claim
 
     b_names = [n for n in (claim.b if isinstance(claim.b, tuple) else (claim.b,)) if n in v]
     if claim.a not in v or not b_names:

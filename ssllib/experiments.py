@@ -12,7 +12,8 @@ import datetime as dt
 from . import distributed
 from .ablations import ABLATIONS
 from .config import Config, ConfigError, config_hash, profile_config
-from .data import load_dataset, remove_stale_temps
+from .data import load_dataset
+from .storage import remove_stale_temps
 from .decomposition import is_collapsed
 from .experiment_spec import SHORT, Experiment
 from .hardware import pick_device

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, config_hash
-from .data import REPO_ROOT, _alive, atomic_write, cache_dir, storage_error
+from .data import REPO_ROOT, cache_dir
+from .storage import atomic_write, process_alive, storage_error
 from .integrity import RECORD_KEY, record_digest, schema_faults
 
 REQUIRED = ("experiment", "profile", "config", "metrics", "provenance", "train")
@@ -94,7 +95,7 @@ def _holder_runs(holder) -> bool:
     pid, host, identity = holder
     if host != socket.gethostname():
         return True
-    return _alive(pid) and (not identity or process_identity(pid) == identity)
+    return process_alive(pid) and (not identity or process_identity(pid) == identity)
 
 
 def lock_is_live(lock: Path) -> bool:

@@ -7,7 +7,7 @@ import html
 import json
 from pathlib import Path
 
-from . import experiments, report, verdicts
+from . import experiments, report, rules, verdicts
 from .ablations import ABLATIONS
 from .experiment_spec import LONG_BY_DATASET, LONG_OF, LONG_PROFILES, long_of
 from .results import CacheError, results_root
@@ -55,7 +55,7 @@ def forecast_rows(by_length: dict) -> list[dict]:
     first = next(iter(by_length))
     return [dict(c, length=length, experiment="collapse_sweep", dataset="cifar10")
             for length, records in by_length.items() if length == first or (length and records)
-            for c in (report.forecast_claim(records), report.forecast_claim(records, healthy_only=True))]
+            for c in (rules.forecast_claim(records), rules.forecast_claim(records, healthy_only=True))]
 
 
 def forest(rows, dataset: str = "cifar10"):
@@ -71,7 +71,7 @@ def forest(rows, dataset: str = "cifar10"):
 def counts(rows):
     import pandas as pd
 
-    return pd.DataFrame(report.verdict_counts(rows)).set_index(["length", "dataset", "kind"])
+    return pd.DataFrame(rules.verdict_counts(rows)).set_index(["length", "dataset", "kind"])
 
 
 # where a claim comes from, in the book's order: the paper and its section, by experiment

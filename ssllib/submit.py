@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .config import ConfigError, config_hash
 from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
-from .data import StorageError, atomic_write, cache_dir
+from .data import cache_dir
+from .storage import StorageError, atomic_write
 from .results import entry_path, lock_is_live, lock_path
 
 CLUSTERS = ("slurm", "local", "debug")  # submitit's executors

@@ -27,7 +27,8 @@ except ImportError:  # a bare GPU machine: train without a progress bar
 from . import distributed
 from .augment import simsiam_augment
 from .config import config_hash
-from .data import atomic_torch_save, balanced_subset
+from .data import balanced_subset
+from .storage import atomic_torch_save
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
 from .evaluate import evaluate_backbone
 from .gradients import decorrelation_alignment

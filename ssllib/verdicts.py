@@ -1,6 +1,6 @@
 """Per-chapter verdicts: the claims each experiment tests, computed from its cached records.
 
-The generic judges (collapse, rank correlation) live in `ssllib.report`; this module says which of
+The generic judges (collapse, rank correlation) live in `ssllib.rules`; this module says which of
 them each table or figure of the papers needs, and adds the figure-specific ones.  Every accuracy
 claim is an entry of the run plan (`ssllib.plan`), judged by `ssllib.accuracy`.
 """
@@ -10,8 +10,8 @@ from . import accuracy
 from .decomposition import COLLAPSE_M_R
 from .paper import FIG8, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
-from .report import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, _claim, by_variant, collapse_claims,
-                     mean_std, n_seeds, runs_of, spearman)
+from .report import by_variant, mean_std, n_seeds, runs_of
+from .rules import NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, claim_row, collapse_claims, spearman
 
 
 FIRST_EPOCHS = 5  # Fig. 6 "except the first few epochs": a run shorter than this cannot show the fall
@@ -35,12 +35,12 @@ def fig4_claims(records):
             ours = f"Δ{up} = {d(name, up):+.3f}, Δ{down} = {d(name, down):+.3f}"
             ok_up, ok_down = d(name, up) > 0, d(name, down) < 0
             verdict = REPRODUCED if ok_up and ok_down else PARTLY if ok_up or ok_down else NOT
-            claims.append(_claim("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
+            claims.append(claim_row("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
                                  ours, verdict, "" if verdict == REPRODUCED else "one of the two trends differs"))
     if {"random", "centre", "residual"} <= set(v):
         rnd = max(abs(d("random", "m_o")), abs(d("random", "m_r")))
         other = min(max(abs(d(n, "m_o")), abs(d(n, "m_r"))) for n in ("centre", "residual"))
-        claims.append(_claim("Figure 4", "a random gradient has a relatively small influence",
+        claims.append(claim_row("Figure 4", "a random gradient has a relatively small influence",
                              p["random"]["text"], f"largest |Δ| {rnd:.3f} vs {other:.3f} for o/r",
                              REPRODUCED if rnd < other else NOT,
                              "" if rnd < other else "the random component moved m_o or m_r more than the "
@@ -56,7 +56,7 @@ def sweep_claims(records):
     if small in v and large in v and "w4_n5000" in v:
         ok = v[small] > v[large] and v[small] > v["w4_n5000"]
         half = v[small] > v[large] or v[small] > v["w4_n5000"]
-        out.append(_claim("Li et al.", "a small encoder on the full dataset collapses partially",
+        out.append(claim_row("Li et al.", "a small encoder on the full dataset collapses partially",
                           "higher AUC for small model x large data",
                           f"AUC {v[small]:.3f} vs {v[large]:.3f} (wide) and {v['w4_n5000']:.3f} (small data)",
                           REPRODUCED if ok else PARTLY if half else NOT))
@@ -75,7 +75,7 @@ def table5_claims(records):
             partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
             verdict = (NOT if collapsed else TOO_SHORT if partial else REPRODUCED if cos >= 0.8
                        else PARTLY if cos >= 0.5 else NOT)
-            out.append(_claim("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
+            out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
                               "points along the centre o_z", f"cosine {paper_cos}", f"cosine {cos:.3f}", verdict,
                               "the run collapsed: every output is the centre, so alignment says nothing"
                               if collapsed else f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, "
@@ -87,7 +87,7 @@ def table5_claims(records):
         pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]
         meas = mean_std(r["metrics"]["a8_measured_coef"] for r in rs)[0]
         rel = abs(meas - pred) / abs(pred) if pred else float("inf")
-        out.append(_claim("A.8", "the bias converges to ((1-m)/m) o_z", "b = ((1-m)/m) o_z (Eq. 12)",
+        out.append(claim_row("A.8", "the bias converges to ((1-m)/m) o_z", "b = ((1-m)/m) o_z (Eq. 12)",
                           f"coefficient measured {meas:.3f}, predicted {pred:.3f}",
                           REPRODUCED if rel < 0.25 else PARTLY if rel < 0.5 else NOT,
                           "" if rel < 0.25 else f"relative difference {rel:.0%}"))
@@ -116,7 +116,7 @@ def fig5_6_claims(records):
         if rs:
             eta, paper = _final(rs, key), p[name][key]
             verdict = (REPRODUCED if eta * sign >= abs(paper) / 2 else PARTLY if eta * sign > 0 else NOT)
-            out.append(_claim("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}", f"{key} ≈ {paper}",
+            out.append(claim_row("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}", f"{key} ≈ {paper}",
                               f"{key} = {eta:+.3f}", verdict,
                               {REPRODUCED: "", PARTLY: f"the sign agrees, the size is under half the paper's {paper}",
                                NOT: "the sign is the opposite"}[verdict]))
@@ -127,13 +127,13 @@ def fig5_6_claims(records):
         best = max(cos, key=cos.get)
         ours = ", ".join(f"τ={t:g}: {c:.2f}" for t, c in cos.items())
         lo = min(cos.values())
-        out.append(_claim("Figure 5(c)", "InfoNCE's r_e points along the de-correlation gradient for a "
+        out.append(claim_row("Figure 5(c)", "InfoNCE's r_e points along the de-correlation gradient for a "
                           "wide range of τ", "high for a wide range of τ", ours,
                           REPRODUCED if lo > 0.5 else PARTLY if lo > 0 else NOT,
                           "" if lo > 0.5 else "reproduced needs cosine > 0.5 at every τ"))
         peak = p["infonce"]["tau_peak"]
         around = "-".join(f"{t:g}" for t in peak)
-        out.append(_claim("Figure 5(c)", f"the alignment is highest around τ = {around}", f"highest at τ ≈ {around}",
+        out.append(claim_row("Figure 5(c)", f"the alignment is highest around τ = {around}", f"highest at τ ≈ {around}",
                           f"highest at τ = {best:g}", REPRODUCED if min(peak) <= best <= max(peak) else NOT))
     for name in ("simsiam", "infonce"):
         if name in v and "covariance_z" in v[name][0]["metrics"]:
@@ -141,7 +141,7 @@ def fig5_6_claims(records):
             epochs = min(r["config"]["epochs"] for r in v[name])
             ok = final < 0.8 * peak
             verdict = REPRODUCED if ok else NOT if epochs >= FIRST_EPOCHS else TOO_SHORT
-            out.append(_claim("Figure 6", f"{p[name]['label']} decreases the covariance after the first epochs",
+            out.append(claim_row("Figure 6", f"{p[name]['label']} decreases the covariance after the first epochs",
                               "falls during training except the first epochs",
                               f"peak {peak:.2f}, final {final:.2f} ({epochs:g} epochs)", verdict,
                               "" if ok else "reproduced needs final < 0.8 x peak" + (
@@ -150,7 +150,7 @@ def fig5_6_claims(records):
                               runs=runs_of(v[name]), kind="other"))
     if "infonce" in v and "infonce_no_r_e" in v:
         full, cut = _final(v["infonce"], "covariance_z"), _final(v["infonce_no_r_e"], "covariance_z")
-        out.append(_claim("Figure 6", "removing r_e from InfoNCE leaves a higher covariance",
+        out.append(claim_row("Figure 6", "removing r_e from InfoNCE leaves a higher covariance",
                           "high covariance during the whole training", f"final {cut:.2f} vs {full:.2f} with r_e",
                           REPRODUCED if cut > full else NOT))
     return out
@@ -170,11 +170,11 @@ def fig5b_claims(records):
     out, p = [], REPORTED["fig5b"]["phases"]
     for r in records:
         simsiam, collapsed, decorrelated = phase_ends_m_r(r)
-        out.append(_claim("Figure 5(b)", "the collapsing loss drives m_r down", "m_r close to 0",
+        out.append(claim_row("Figure 5(b)", "the collapsing loss drives m_r down", "m_r close to 0",
                           f"m_r {simsiam:.3f} -> {collapsed:.3f}",
                           REPRODUCED if collapsed < COLLAPSE_M_R else PARTLY if collapsed < simsiam / 2 else NOT,
                           "" if collapsed < COLLAPSE_M_R else f"not under the collapse threshold {COLLAPSE_M_R}"))
-        out.append(_claim("Figure 5(b)", "the de-correlation loss alone raises m_r again", p["text"],
+        out.append(claim_row("Figure 5(b)", "the de-correlation loss alone raises m_r again", p["text"],
                           f"m_r {collapsed:.3f} -> {decorrelated:.3f}",
                           REPRODUCED if decorrelated > max(2 * collapsed, collapsed + 0.1) else
                           PARTLY if decorrelated > collapsed else NOT,
@@ -194,7 +194,7 @@ def fig8_claims(records):
     for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),):
         rho = spearman(tau, [r["metrics"][key] for r in rs])
         ok = rho * sign
-        out.append(_claim("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
+        out.append(claim_row("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
                           REPRODUCED if ok >= 0.5 else PARTLY if ok > 0 else NOT,
                           "" if ok >= 0.5 else "reproduced needs |ρ| >= 0.5 with the paper's sign"))
     return out

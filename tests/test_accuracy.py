@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ssllib import accuracy, report, stats
+from ssllib import accuracy, report, rules, stats
 from ssllib.plan import PLAN, PlannedClaim
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -70,12 +70,12 @@ def test_only_the_planned_seeds_count_and_the_rest_is_shown():
     records = ([run("remove_r_e", 48 + s / 4, s) for s in range(3)] + [run("baseline", 42 + s / 4, s) for s in range(3)]
                + [run("baseline", 60.0, 3)])  # a seed beyond the plan, which would reverse the claim
     row = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
-    assert row["verdict"] == report.REPRODUCED and "3 vs 3 seeds" in row["ours"]
+    assert row["verdict"] == rules.REPRODUCED and "3 vs 3 seeds" in row["ours"]
     assert "not counted (beyond the plan): seeds [3]" in row["ours"] and "written" in row["plan"]
     short = accuracy.judge_raw(claim, report.by_variant(records), "cpu")
-    assert short["verdict"] == report.TOO_SHORT and "cpu_long (3 seeds)" in short["reason"]
+    assert short["verdict"] == rules.TOO_SHORT and "cpu_long (3 seeds)" in short["reason"]
     two = [r for r in records if r["seed"] != 2]  # the plan says three: two are not enough to judge
-    assert accuracy.judge_raw(claim, report.by_variant(two), "cpu_long")["verdict"] == report.UNDECIDED
+    assert accuracy.judge_raw(claim, report.by_variant(two), "cpu_long")["verdict"] == rules.UNDECIDED
 
 
 def test_device_is_a_blocking_factor_and_one_armed_devices_are_left_out():
@@ -85,7 +85,7 @@ def test_device_is_a_blocking_factor_and_one_armed_devices_are_left_out():
                + [run("y", 48.0, 0), run("y", 48.3, 1), run("y", 53.1, 2, gpu), run("y", 52.8, 3, gpu)])
     row = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
     assert "blocked by device (2 devices)" in row["ours"] and abs(row["difference"] - 2.0) < 0.2
-    assert row["verdict"] == report.REPRODUCED  # the 5-point device offset is not seed noise
+    assert row["verdict"] == rules.REPRODUCED  # the 5-point device offset is not seed noise
     one_armed = [r for r in records if not (r["variant"] == "y" and "NVIDIA" in r["provenance"]["device"])]
     d, note = accuracy.estimate(*(report.by_variant(one_armed)[v] for v in ("x", "y")), "linear_acc")
     assert d.method == "blocked by device (1 device)" and "cuda in one arm only left out" in note
@@ -97,8 +97,8 @@ def test_holm_makes_a_claim_borderline_alone_undecided_in_a_family():
     records = [run("remove_r_e", a, s) for s, a in enumerate((48.0, 50.5, 49.0))] + \
               [run("baseline", a, s) for s, a in enumerate((45.0, 46.5, 44.5))]
     alone = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")])[0]
-    assert alone["verdict"] == report.REPRODUCED and alone["p_holm"] < 0.05
+    assert alone["verdict"] == rules.REPRODUCED and alone["p_holm"] < 0.05
     noise = [dict(accuracy.judge_raw(claim, report.by_variant(records), "cpu_long"), _p=0.5) for _ in range(9)]
     in_family = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")] + noise)[0]
-    assert in_family["verdict"] == report.UNDECIDED and "80% power" in in_family["reason"]
+    assert in_family["verdict"] == rules.UNDECIDED and "80% power" in in_family["reason"]
     assert in_family["p_holm"] == pytest.approx(min(1.0, 10 * alone["p_holm"]))

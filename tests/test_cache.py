@@ -205,7 +205,7 @@ def test_a_failed_record_write_leaves_no_orphan_curve(tmp_path, monkeypatch):
     import pytest
 
     from ssllib import results
-    from ssllib.data import StorageError
+    from ssllib.storage import StorageError
 
     calls = []
     real = results._atomic_write

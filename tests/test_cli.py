@@ -72,7 +72,7 @@ def test_library_raises_the_same_errors():
 def test_ctrl_c_exits_130_in_one_line_and_leaves_no_temp_file(tmp_path, monkeypatch, capsys):
     """A KeyboardInterrupt mid-write: the temp file is removed, the exit status is 128 + SIGINT."""
     from ssllib import __main__ as cli
-    from ssllib.data import atomic_write
+    from ssllib.storage import atomic_write
 
     target = tmp_path / "record.json"
 

@@ -121,7 +121,7 @@ def test_the_last_tracebacks_are_one_line(tmp_path, monkeypatch):
 
     from ssllib import plots
     from ssllib.config import ConfigError, profile_config
-    from ssllib.data import StorageError, atomic_write
+    from ssllib.storage import StorageError, atomic_write
     from ssllib.hardware import DeviceError, pick_device
 
     root = Path(__file__).resolve().parent.parent

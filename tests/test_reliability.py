@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from ssllib.config import ConfigError
-from ssllib.data import DataError, load_dataset, remove_stale_temps, synthetic
+from ssllib.data import DataError, load_dataset, synthetic
+from ssllib.storage import remove_stale_temps
 from ssllib.integrity import DIGEST_KEY, sealed
 from ssllib.train import Trainer
 

@@ -1,5 +1,5 @@
 """Verdicts are computed from records: collapse and accuracy-gap rules, and run sharing."""
-from ssllib import experiments, report
+from ssllib import experiments, report, rules
 from ssllib.verdicts import claims_for
 from ssllib.config import config_hash
 
@@ -11,10 +11,10 @@ def rec(variant, m_r, acc, collapsed=None, **extra):
 
 def test_collapse_verdicts():
     sim = [rec("simsiam", 0.5, 40)]
-    assert report.collapse_claim("T", "X", [rec("x", 0.05, 10)], True, 0.5)["verdict"] == report.REPRODUCED
-    assert report.collapse_claim("T", "X", [rec("x", 0.2, 10)], True, 0.5)["verdict"] == report.PARTLY
-    assert report.collapse_claim("T", "X", [rec("x", 0.4, 10)], True, 0.5)["verdict"] == report.NOT
-    assert report.collapse_claim("T", "X", sim, False, None)["verdict"] == report.REPRODUCED
+    assert rules.collapse_claim("T", "X", [rec("x", 0.05, 10)], True, 0.5)["verdict"] == rules.REPRODUCED
+    assert rules.collapse_claim("T", "X", [rec("x", 0.2, 10)], True, 0.5)["verdict"] == rules.PARTLY
+    assert rules.collapse_claim("T", "X", [rec("x", 0.4, 10)], True, 0.5)["verdict"] == rules.NOT
+    assert rules.collapse_claim("T", "X", sim, False, None)["verdict"] == rules.REPRODUCED
 
 
 def test_rule5_a_long_run_ending_under_half_a_healthy_m_r_is_a_partial_collapse():
@@ -23,49 +23,49 @@ def test_rule5_a_long_run_ending_under_half_a_healthy_m_r_is_a_partial_collapse(
     def run(m_r, steps):
         return dict(rec("mlp", m_r, 30), train={"steps": steps})
 
-    long_low = report.collapse_claim("T", "MLP", [run(0.2, 1950), run(0.3, 1950)], False, None)
-    assert long_low["verdict"] == report.PARTLY and "partial collapse" in long_low["reason"]
-    early = report.collapse_claim("T", "MLP", [run(0.2, 300)], False, None)  # inside SimSiam's early dip
-    assert early["verdict"] == report.TOO_SHORT and "300 steps" in early["reason"]
-    assert report.collapse_claim("T", "MLP", [run(0.9, 1950)], False, None)["verdict"] == report.REPRODUCED
-    assert report.collapse_claim("T", "MLP", [run(0.05, 1950)], False, None)["verdict"] == report.NOT
+    long_low = rules.collapse_claim("T", "MLP", [run(0.2, 1950), run(0.3, 1950)], False, None)
+    assert long_low["verdict"] == rules.PARTLY and "partial collapse" in long_low["reason"]
+    early = rules.collapse_claim("T", "MLP", [run(0.2, 300)], False, None)  # inside SimSiam's early dip
+    assert early["verdict"] == rules.TOO_SHORT and "300 steps" in early["reason"]
+    assert rules.collapse_claim("T", "MLP", [run(0.9, 1950)], False, None)["verdict"] == rules.REPRODUCED
+    assert rules.collapse_claim("T", "MLP", [run(0.05, 1950)], False, None)["verdict"] == rules.NOT
 
 
 def test_rule6_accuracy_orderings_need_seeds_and_a_gap_beyond_their_spread():
     a = [rec("a", 0.5, 40), rec("a", 0.5, 44)]
     b = [rec("b", 0.5, 39), rec("b", 0.5, 41)]
-    c = report.accuracy_gap_claim("T", "a > b", a, b, "paper")
-    assert c["verdict"] == report.UNDECIDED and "2 seeds" in c["ours"]  # gap 2 < 2 x std 2.83
+    c = rules.accuracy_gap_claim("T", "a > b", a, b, "paper")
+    assert c["verdict"] == rules.UNDECIDED and "2 seeds" in c["ours"]  # gap 2 < 2 x std 2.83
     assert c["kind"] == "accuracy"
-    one = report.accuracy_gap_claim("T", "a > b", [rec("a", .5, 90)], [rec("b", .5, 10)], "p")
-    assert one["verdict"] == report.UNDECIDED and "not measured" in one["reason"]  # one seed: never decided
+    one = rules.accuracy_gap_claim("T", "a > b", [rec("a", .5, 90)], [rec("b", .5, 10)], "p")
+    assert one["verdict"] == rules.UNDECIDED and "not measured" in one["reason"]  # one seed: never decided
     far = [rec("a", 0.5, 60), rec("a", 0.5, 61)]
-    assert report.accuracy_gap_claim("T", "a > b", far, b, "p")["verdict"] == report.REPRODUCED
-    assert report.accuracy_gap_claim("T", "b > a", b, far, "p")["verdict"] == report.NOT
-    assert report.accuracy_gap_claim("T", "b > a", b, a, "p")["verdict"] == report.UNDECIDED  # reversed, in noise
+    assert rules.accuracy_gap_claim("T", "a > b", far, b, "p")["verdict"] == rules.REPRODUCED
+    assert rules.accuracy_gap_claim("T", "b > a", b, far, "p")["verdict"] == rules.NOT
+    assert rules.accuracy_gap_claim("T", "b > a", b, a, "p")["verdict"] == rules.UNDECIDED  # reversed, in noise
     same = [rec("c", 0.5, 40.5), rec("c", 0.5, 40.9)]
     near = [rec("d", 0.5, 40), rec("d", 0.5, 40.2)]
-    assert report.accuracy_equal_claim("T", "c = d", same, near, "p")["verdict"] == report.REPRODUCED
-    assert report.accuracy_equal_claim("T", "c = d", far, near, "p")["verdict"] == report.NOT
-    assert report.accuracy_equal_claim("T", "c = d", a, near, "p")["verdict"] == report.UNDECIDED
+    assert rules.accuracy_equal_claim("T", "c = d", same, near, "p")["verdict"] == rules.REPRODUCED
+    assert rules.accuracy_equal_claim("T", "c = d", far, near, "p")["verdict"] == rules.NOT
+    assert rules.accuracy_equal_claim("T", "c = d", a, near, "p")["verdict"] == rules.UNDECIDED
 
 
 def test_rule5_collapse_is_judged_on_z_unless_the_paper_names_p():
     healthy_z_collapsed_p = [rec("inverse_predictor", 0.5, 30, p_m_r=0.01)]
-    c = report.collapse_claim("Figure 3", "X", healthy_z_collapsed_p, False, None)
-    assert c["verdict"] == report.REPRODUCED and "m_r of p = 0.010" in c["ours"] and c["kind"] == "collapse"
-    on_p = report.collapse_claim("Table 4", "X", healthy_z_collapsed_p, False, None, of="p")
-    assert on_p["verdict"] == report.NOT
+    c = rules.collapse_claim("Figure 3", "X", healthy_z_collapsed_p, False, None)
+    assert c["verdict"] == rules.REPRODUCED and "m_r of p = 0.010" in c["ours"] and c["kind"] == "collapse"
+    on_p = rules.collapse_claim("Table 4", "X", healthy_z_collapsed_p, False, None, of="p")
+    assert on_p["verdict"] == rules.NOT
 
 
 def test_rule8_counts_kinds_apart_and_a_claim_on_the_same_runs_once():
     sim = [rec("simsiam", 0.5, 40)]
-    rows = [report.collapse_claim("Table 2", "SimSiam", sim, False, None),
-            report.collapse_claim("Figure 3", "SimSiam", sim, False, None),  # the same run again
-            report.accuracy_gap_claim("T", "a > b", sim, [rec("b", 0.5, 30)], "p")]
-    counts = {row["kind"]: row for row in report.verdict_counts(rows)}
-    assert counts["collapse"]["claims"] == 1 and counts["collapse"][report.REPRODUCED] == 1
-    assert counts["accuracy"][report.UNDECIDED] == 1
+    rows = [rules.collapse_claim("Table 2", "SimSiam", sim, False, None),
+            rules.collapse_claim("Figure 3", "SimSiam", sim, False, None),  # the same run again
+            rules.accuracy_gap_claim("T", "a > b", sim, [rec("b", 0.5, 30)], "p")]
+    counts = {row["kind"]: row for row in rules.verdict_counts(rows)}
+    assert counts["collapse"]["claims"] == 1 and counts["collapse"][rules.REPRODUCED] == 1
+    assert counts["accuracy"][rules.UNDECIDED] == 1
 
 
 def test_learns_features_is_judged_against_the_strongest_control():
@@ -76,34 +76,34 @@ def test_learns_features_is_judged_against_the_strongest_control():
     claims = {c["claim"]: c for c in claims_for("table2", records)}
     knn = claims["SimSiam learns features: kNN beats the strongest control"]
     lin = claims["SimSiam learns features: linear probe beats the strongest control"]
-    assert knn["verdict"] == lin["verdict"] == report.REPRODUCED
+    assert knn["verdict"] == lin["verdict"] == rules.REPRODUCED
     assert "raw_pixels" in knn["reason"] and "random_init:" not in knn["reason"] and "random_init." in lin["reason"]
     records = two("simsiam", 38, 39) + two("raw_pixels", 35, 34.6)  # 3 points: not enough
-    assert {c["verdict"] for c in claims_for("table2", records) if "learns" in c["claim"]} == {report.UNDECIDED}
+    assert {c["verdict"] for c in claims_for("table2", records) if "learns" in c["claim"]} == {rules.UNDECIDED}
 
 
 def test_table6_does_not_pass_on_a_collapsed_run():
     collapsed = [rec("one_bias", 0.01, 10, bias_centre_cos=0.99)]
     c = [c for c in claims_for("table5", collapsed) if c["item"] == "Table 6"][0]
-    assert c["verdict"] == report.NOT and "collapsed" in c["reason"]
+    assert c["verdict"] == rules.NOT and "collapsed" in c["reason"]
 
 
 def test_table2_claims_cover_every_paper_row_and_the_control():
     records = [rec("simsiam", 0.5, 45), rec("naive_siamese", 0.02, 12), rec("random_init", 0.9, 37),
                rec("mirror_simsiam", 0.2, 20), rec("symmetric_predictor", 0.45, 30, p_m_r=0.01)]
     verdicts = {c["claim"]: c["verdict"] for c in claims_for("table2", records)}
-    assert verdicts["Naive Siamese collapses"] == report.REPRODUCED
-    assert verdicts["Mirror SimSiam collapses"] == report.PARTLY
+    assert verdicts["Naive Siamese collapses"] == rules.REPRODUCED
+    assert verdicts["Mirror SimSiam collapses"] == rules.PARTLY
     # judged on P = h(f(x)), the new encoder of Sec. 2.3, while z keeps its residual
-    assert verdicts["Symmetric Predictor collapses"] == report.REPRODUCED
+    assert verdicts["Symmetric Predictor collapses"] == rules.REPRODUCED
     records[-1] = rec("symmetric_predictor", 0.45, 30, p_m_r=0.45)
     verdicts = {c["claim"]: c["verdict"] for c in claims_for("table2", records)}
-    assert verdicts["Symmetric Predictor collapses"] == report.NOT
+    assert verdicts["Symmetric Predictor collapses"] == rules.NOT
     records[-1] = rec("symmetric_predictor", 0.45, 30)
     verdicts = {c["claim"]: c["verdict"] for c in claims_for("table2", records)}
-    assert verdicts["Symmetric Predictor collapses"] == report.UNTESTED
-    assert verdicts["SimSiam does not collapse"] == report.REPRODUCED
-    assert verdicts["SimSiam learns features: linear probe beats the strongest control"] == report.UNDECIDED  # 1 seed
+    assert verdicts["Symmetric Predictor collapses"] == rules.UNTESTED
+    assert verdicts["SimSiam does not collapse"] == rules.REPRODUCED
+    assert verdicts["SimSiam learns features: linear probe beats the strongest control"] == rules.UNDECIDED  # 1 seed
 
 
 def test_experiment_scale_layers_in_order():
@@ -158,13 +158,13 @@ def test_table6_and_a8_verdicts():
     records = [rec("simsiam", 0.5, 40, bias_centre_cos=0.9),
                rec("one_bias", 0.6, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
     verdicts = {c["item"] + ": " + c["claim"]: c["verdict"] for c in claims_for("table5", records)}
-    assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == report.REPRODUCED
-    assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == report.PARTLY
-    assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == report.REPRODUCED
-    assert verdicts["Table 5: One bias: Bias does not collapse"] == report.REPRODUCED
+    assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == rules.REPRODUCED
+    assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == rules.PARTLY
+    assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == rules.REPRODUCED
+    assert verdicts["Table 5: One bias: Bias does not collapse"] == rules.REPRODUCED
     records[1]["metrics"]["m_r"] = 0.4  # a partial collapse cannot test where the bias points
     c = [c for c in claims_for("table5", records) if "One bias" in c["claim"] and c["item"] == "Table 6"][0]
-    assert c["verdict"] == report.TOO_SHORT and "partial collapse" in c["reason"]
+    assert c["verdict"] == rules.TOO_SHORT and "partial collapse" in c["reason"]
 
 
 def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
@@ -172,16 +172,16 @@ def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
         return [rec(variant, 0.5, acc, **m), rec(variant, 0.5, acc + 0.4, **m)]
     table4 = seeds("both", 50, p_m_r=0.5) + seeds("o_e_only", 40, p_m_r=0.5) + seeds("r_e_only", 49.5, p_m_r=0.5)
     got = {c["claim"]: c["verdict"] for c in claims_for("table4", table4)}
-    assert got["keeping both beats o_e alone"] == report.REPRODUCED
-    assert got["r_e alone is about as accurate as both"] == report.REPRODUCED
-    assert got["r_e alone gives higher accuracy than o_e alone"] == report.REPRODUCED
+    assert got["keeping both beats o_e alone"] == rules.REPRODUCED
+    assert got["r_e alone is about as accurate as both"] == rules.REPRODUCED
+    assert got["r_e alone gives higher accuracy than o_e alone"] == rules.REPRODUCED
     table5 = seeds("simsiam", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
     got = {c["claim"]: c["verdict"] for c in claims_for("table5", table5)}
-    assert got["a single bias is far below the MLP predictor"] == report.REPRODUCED
-    assert got["two FC layers are about as accurate as the MLP predictor"] == report.REPRODUCED
+    assert got["a single bias is far below the MLP predictor"] == rules.REPRODUCED
+    assert got["two FC layers are about as accurate as the MLP predictor"] == rules.REPRODUCED
     fixed = seeds("lr_constant", 50) + seeds("fixed_random", 48)  # does not collapse, and is not far below
     got = {c["claim"]: c["verdict"] for c in claims_for("ab_predictor", fixed)}
-    assert got["a predictor fixed at random init does not work (far below a learned one)"] == report.UNDECIDED
+    assert got["a predictor fixed at random init does not work (far below a learned one)"] == rules.UNDECIDED
 
 
 def test_short_vs_long_pairs_each_long_accuracy_claim_with_its_short_verdict():
@@ -246,8 +246,8 @@ def test_li_et_al_forecast_is_judged_per_length_on_that_lengths_runs():
     rising = [run(0.80 + i / 100, 40 + i) for i in range(5)]
     rows = forecast_rows({"cpu": rising, "cpu_long": falling})
     verdicts = {(r["length"], r["claim"]): r["verdict"] for r in rows}
-    assert verdicts[("cpu", "spectral AUC forecasts linear accuracy (all trained runs)")] == report.NOT
-    assert verdicts[("cpu_long", "spectral AUC forecasts linear accuracy (all trained runs)")] == report.REPRODUCED
+    assert verdicts[("cpu", "spectral AUC forecasts linear accuracy (all trained runs)")] == rules.NOT
+    assert verdicts[("cpu_long", "spectral AUC forecasts linear accuracy (all trained runs)")] == rules.REPRODUCED
     assert [r["length"] for r in forecast_rows({"smoke": rising, None: []})] == ["smoke", "smoke"]
     assert [r["length"] for r in forecast_rows({"cpu": rising, "cpu_long": []})] == ["cpu", "cpu"]
 
@@ -272,4 +272,4 @@ def test_a_run_trained_again_under_another_chapters_name_counts_once():
     other["config"]["base_lr"] = 0.1  # another training
     assert len(report.distinct_runs(same + [other])) == 2
     assert "reused_from" not in report.distinct_runs(list(reversed(same)))[0]  # the original is kept
-    assert report.forecast_claim(same + [other])["ours"] == "2 runs"  # too few to correlate, counted once each
+    assert rules.forecast_claim(same + [other])["ours"] == "2 runs"  # too few to correlate, counted once each
