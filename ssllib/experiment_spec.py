@@ -1,6 +1,6 @@
-"""What an experiment is: a named set of variants (plain dicts of config overrides) with its
-notebook, default seeds and per-profile scaling.  The declarations live in `ssllib.experiments`
-(Zhang et al., Li et al.) and `ssllib.ablations` (Chen & He); both import this, never each other.
+"""What an experiment is: one paper item as a named set of variants (plain dicts of config
+overrides) with its notebook, book part, default seeds, per-profile scaling and how its collapse
+claims are judged.  The declarations live in `ssllib.items`, one module per part of the book.
 """
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ class Experiment:
     # the variants whose accuracy the paper compares: the only ones run at a long length
     # (collapse shows within the short runs).  Empty: the experiment has no long length
     long_variants: tuple = ()
+    item: str = ""              # the paper's label for it, as claims name it ("Table 4")
+    section: tuple = ()         # (paper, section): its part of the book and the scorecard's grouping
+    # its claims other than the run plan's accuracy orderings: "collapse" (rule 5 on every variant
+    # the paper reports, against `reference`'s m_r), a figure's own judge (`ssllib.verdicts.JUDGES`),
+    # or "none"
+    judge: str = "collapse"
+    reference: str | None = None
 
     def variants_at(self, profile: str) -> list:
         return list(self.long_variants if profile in LONG_PROFILES else self.variants)

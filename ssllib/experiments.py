@@ -1,4 +1,4 @@
-"""Experiments, named after the paper item they reproduce, and the run-or-load entry point.
+"""The run-or-load entry point for the paper items of `ssllib.items`.
 
 An experiment is a set of *variants*: plain dicts of config overrides on top of a profile.
 `run_experiment` trains each (variant, seed) that is not cached yet and returns the records.
@@ -10,208 +10,18 @@ import json
 import datetime as dt
 
 from . import distributed
-from .ablations import ABLATIONS
 from .config import Config, ConfigError, config_hash, profile_config
 from .data import load_dataset
 from .storage import remove_stale_temps
 from .decomposition import is_collapsed
-from .experiment_spec import SHORT, Experiment
+from .experiment_spec import Experiment
 from .hardware import pick_device
+from .items import ITEMS
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_curve,
                       read_entry, rewrite_entry, run_lock, training_lock_path, write_entry)
 
 
-SWEEP_IMAGES = (5000, 15000, 50000)
-
-
-def _sweep_sizes(images_div: int, steps: int, batch: int) -> dict:
-    return {f"w{w}_n{n}": dict(train_subset=n // images_div,
-                               epochs=round(steps * batch / (n // images_div), 4))
-            for w in (4, 8, 16) for n in SWEEP_IMAGES}
-
-
-EXPERIMENTS = {
-    "table2": Experiment(
-        name="table2",
-        title="Table 2 / Figure 7: Siamese architectures with and without collapse (Sec. 2.3, A.4)",
-        variants={
-            "simsiam": dict(loss="simsiam", predictor="mlp"),
-            "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp"),
-            "naive_siamese": dict(loss="naive_siamese", predictor="none"),
-            "symmetric_predictor": dict(loss="symmetric_predictor", predictor="mlp"),
-            # controls: the same evaluation with no training step: a random encoder as
-            # initialised (its BN layers still hold mean 0 / variance 1 at evaluation), the same
-            # weights with BN statistics calibrated on 10,000 training images, and raw pixels
-            "random_init": dict(loss="simsiam", predictor="mlp", epochs=0.0, warmup_epochs=0.0),
-            "random_init_bn": dict(loss="simsiam", predictor="mlp", epochs=0.0, warmup_epochs=0.0,
-                                   bn_calibration=10000),
-            "raw_pixels": dict(loss="simsiam", predictor="mlp", encoder="pixels", epochs=0.0,
-                               warmup_epochs=0.0),
-            # is SimSiam's early dip of m_r its own or the compressed warm-up's? The
-            # same run with half of it (0.75 epoch) spent warming up
-            "simsiam_slow_warmup": dict(loss="simsiam", predictor="mlp", warmup_epochs=0.75),
-            # the reference head (Chen & He, solo-learn): the projector's final BN without a
-            # learnable shift.  Beside SimSiam at the long length it decides whether our affine
-            # final BN changes what the book's records show (run plan: "about as accurate")
-            "simsiam_reference_head": dict(loss="simsiam", predictor="mlp", proj_last_bn_affine=False),
-        },
-        notebook="table2_siamese_variants.ipynb",
-        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels", "simsiam_reference_head"),
-    ),
-    "table2_curve": Experiment(
-        name="table2_curve",
-        title="Table 2's SimSiam over 20 epochs: the learning curve that decides the long length",
-        variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
-                  "naive_siamese": dict(loss="naive_siamese", predictor="none"),
-                  "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
-        notebook="table2_siamese_variants.ipynb",
-        scale={"cpu_long": dict(epochs=20.0)}, default_seeds={"cpu_long": [0]},
-        long_variants=("simsiam", "naive_siamese", "mirror_simsiam"),
-    ),
-    "table1": Experiment(
-        name="table1",
-        title="Table 1: explicit expectation over augmentations (Sec. 2.2, A.3)",
-        variants={
-            "moving_average": dict(loss="moving_average", predictor="none", options={"momentum": 0.8}),
-            "same_batch_10": dict(loss="same_batch", predictor="none", n_views=10),
-            "same_batch_25": dict(loss="same_batch", predictor="none", n_views=25),
-        },
-        notebook="table1_explicit_eoa.ipynb",
-        # a moving average needs images seen again: a fixed class-balanced 5,000-image subset,
-        # ~7.5 epochs, ~146 steps, a 10-step warm-up.  With N views a batch holds 512/N images, so a
-        # step costs about what a 2-view step costs (A.3 states no batch size); the learning rate
-        # stays SimSiam's 0.5 (base_lr x batch / 256 with base_lr raised to match) and the warm-up
-        # stays ~10 steps, so that "collapses or not" is judged at SimSiam's step size
-        scale={"cpu": dict(train_subset=5000, epochs=7.5, warmup_epochs=0.5)},
-        variant_scale={"cpu": {"same_batch_10": dict(batch_size=52, epochs=1.5, warmup_epochs=0.1,
-                                                     base_lr=round(0.5 * 256 / 52, 6)),
-                               "same_batch_25": dict(batch_size=20, epochs=0.6, warmup_epochs=0.04,
-                                                     base_lr=0.5 * 256 / 20)}},
-    ),
-    "fig3": Experiment(
-        name="fig3",
-        title="Figure 3: SimSiam with a trainable inverse predictor (Sec. 2.3, A.5, Alg. 4)",
-        variants={"simsiam": dict(loss="simsiam"),
-                  "inverse_predictor": dict(loss="inverse_predictor")},
-        notebook="fig3_inverse_predictor.ipynb",
-        scale=SHORT, long_variants=("simsiam", "inverse_predictor"),
-    ),
-    "fig4": Experiment(
-        name="fig4",
-        title="Figure 4: which gradient component raises m_o or m_r (Sec. 3.1, Conjecture 1)",
-        variants={c: dict(loss="gradient_component", predictor="none", options={"component": c})
-                  for c in ("centre", "residual", "random")},
-        notebook="fig4_gradient_components.ipynb",
-        scale={"cpu": dict(epochs=0.3, warmup_epochs=0.05)},  # a trend, visible within ~60 steps
-    ),
-    "table3": Experiment(
-        name="table3",
-        title="Table 3: the toy triplet loss and its o_e / r_e components (Sec. 3.2)",
-        variants={
-            "baseline": dict(loss="triplet", predictor="none"),
-            "remove_r_e": dict(loss="triplet", predictor="none", options={"keep_r_e": False}),
-            "remove_o_e": dict(loss="triplet", predictor="none", options={"keep_o_e": False}),
-        },
-        notebook="table3_triplet_components.ipynb",
-        scale=SHORT, default_seeds={"cpu": [0, 1, 2]},  # the accuracy orderings need seed spread
-        long_variants=("baseline", "remove_r_e"),
-    ),
-    "table4": Experiment(
-        name="table4",
-        title="Table 4: SimSiam's extra gradient split into o_e and r_e (Sec. 3.3)",
-        variants={
-            "both": dict(loss="simsiam"),  # P_b + o_e + r_e = Z_b: SimSiam exactly
-            "o_e_only": dict(loss="simsiam_surgery", options={"keep_r_e": False}),
-            "r_e_only": dict(loss="simsiam_surgery", options={"keep_o_e": False}),
-            "neither": dict(loss="simsiam_surgery", options={"keep_o_e": False, "keep_r_e": False}),
-        },
-        notebook="table4_simsiam_components.ipynb",
-        # the accuracy orderings need seed spread.  At cpu_long the seeds of o_e alone spread
-        # widely (std ~3 points): two seeds left rule 6 undecided, so a third was run (now every
-        # long length's default), and with three still undecided two more (seeds 3-4, on a lent
-        # GPU); the chapter says so, since
-        # adding seeds after looking is a choice a reader should know about
-        scale=SHORT, default_seeds={"cpu": [0, 1, 2], "cpu_long": [0, 1, 2, 3, 4]},
-        long_variants=("both", "o_e_only", "r_e_only"),
-    ),
-    "table5": Experiment(
-        name="table5",
-        title="Tables 5-6, A.8: simpler predictors on an l2-normalised encoder output (Sec. 4)",
-        # the paper's MLP row is plain SimSiam (66.9%, Table 2's 66.62%): in the authors' code the
-        # l2-normalisation sits in the simple predictors' forward only.  Here it is the same
-        # training as Table 2's SimSiam, found by its training key; "mlp" (an MLP on an
-        # l2-normalised z) is ours, not the paper's, kept as a labelled extra
-        variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
-                  **{name: dict(loss="simsiam", predictor=pred, normalize_z=True) for name, pred in
-                     (("mlp", "mlp"), ("two_fc", "fc_fc_bias"), ("one_fc", "tanh_clamped_fc"), ("one_bias", "bias"))}},
-        notebook="table5_simple_predictors.ipynb",
-        scale=SHORT, long_variants=("simsiam", "mlp", "two_fc", "one_bias"),
-    ),
-    "collapse_sweep": Experiment(
-        name="collapse_sweep",
-        title="Li et al.: partial collapse vs encoder width and training-set size (seed 002)",
-        variants={f"w{w}_n{n}": dict(width=w) for w in (4, 8, 16) for n in SWEEP_IMAGES},
-        notebook="collapse_metric.ipynb",
-        scale={"cpu": dict(warmup_epochs=0.0)},
-        # the training-set size is what the sweep varies, so it is set per profile: every cell
-        # of a profile trains the same number of steps (epochs = steps x batch / images)
-        variant_scale={
-            "smoke": _sweep_sizes(images_div=50, steps=4, batch=32),
-            "cpu": _sweep_sizes(images_div=1, steps=146, batch=256),
-            "gpu": _sweep_sizes(images_div=1, steps=9760, batch=512),
-            "paper": _sweep_sizes(images_div=1, steps=195000, batch=256),
-        },
-    ),
-    "fig5_6": Experiment(
-        name="fig5_6",
-        title="Figures 5(a), 5(c), 6: de-centring (eta) and de-correlation in SimSiam and InfoNCE "
-              "(Sec. 3.3-3.5)",
-        variants={
-            "simsiam": dict(loss="simsiam"),
-            "mirror_simsiam": dict(loss="mirror_simsiam"),
-            "infonce": dict(loss="infonce", predictor="none", options={"tau": 0.2}),
-            "infonce_no_r_e": dict(loss="infonce", predictor="none", options={"tau": 0.2, "keep_r_e": False}),
-        },
-        notebook="fig5_6_decentring_decorrelation.ipynb",
-        # Fig. 6: "after the first epochs" needs >= 5 epochs; Sec. 3.5: InfoNCE without r_e loses accuracy
-        scale=SHORT, long_variants=("simsiam", "infonce", "infonce_no_r_e"),
-        needs={"simsiam": ("eta_p", "covariance_z"), "mirror_simsiam": ("eta_z", "covariance_z")},
-    ),
-    "fig5b": Experiment(
-        name="fig5b",
-        title="Figure 5(b), Algorithm 5: a de-correlation loss alone raises m_r after a collapse (Sec. 3.4)",
-        # the paper: 5 epochs SimSiam, 1 epoch of the collapsing Naive Siamese loss (Eq. 1), then
-        # the de-correlation loss; here the same three phases in proportion, at constant lr, the
-        # de-correlation loss weighted 0.01 so its gradient is the cosine loss's size (unweighted,
-        # it raised m_r from 0.09 to 0.85 in ~15 steps and then diverged)
-        variants={"phases": dict(loss="simsiam", lr_schedule="constant", phases=[
-            ["simsiam", 0.45], ["naive_siamese", 0.2], ["decorrelation", 0.35, {"weight": 0.01}]])},
-        notebook="fig5b_decorrelation_phases.ipynb",
-        scale={"cpu": dict(epochs=1.0, warmup_epochs=0.05)},
-    ),
-    "fig8": Experiment(
-        name="fig8",
-        title="Figure 8, A.7: InfoNCE temperature vs accuracy and covariance (Sec. 3.5)",
-        variants={f"tau_{t:g}": dict(loss="infonce", predictor="none", options={"tau": t})
-                  for t in (0.05, 0.1, 0.2, 0.5, 1.0)},
-        notebook="fig8_infonce_temperature.ipynb",
-        scale=SHORT,
-    ),
-    "bn_placement": Experiment(
-        name="bn_placement",
-        title="Section 4: where the final BN sits decides whether Naive Siamese collapses",
-        variants={
-            "no_bn": dict(loss="naive_siamese", predictor="none", proj_last_bn=False),
-            "bn_before_l2": dict(loss="naive_siamese", predictor="none"),  # the A.1 projector
-            "bn_after_l2": dict(loss="bn_mse", predictor="none", proj_last_bn=False),
-        },
-        notebook="bn_placement.ipynb",
-        scale=SHORT,
-    ),
-}
-
-
-EXPERIMENTS.update(ABLATIONS)  # Chen & He's ablations (seed 001), declared in ssllib.ablations
+EXPERIMENTS = ITEMS  # every paper item, declared in ssllib.items
 
 
 def get_experiment(name: str) -> Experiment:

@@ -10,7 +10,7 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
-from .paper import REPORTED
+from .paper import LI_ET_AL, REPORTED
 from .report import by_variant, distinct_runs, fmt, mean_std, n_seeds, runs_of
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
@@ -178,11 +178,11 @@ def forecast_claim(records, healthy_only: bool = False):
     which = "non-collapsed runs" if healthy_only else "all trained runs"
     claim = f"spectral AUC forecasts linear accuracy ({which})"
     if len(rs) < 4:
-        return claim_row("Li et al.", claim, "negative correlation", f"{len(rs)} runs", UNTESTED,
+        return claim_row("Li et al.", claim, LI_ET_AL["forecast"], f"{len(rs)} runs", UNTESTED,
                       "fewer than 4 runs to correlate")
     rho = spearman([r["metrics"]["spectral_auc"] for r in rs], [r["metrics"]["linear_acc"] for r in rs])
     verdict = REPRODUCED if rho <= -0.5 else PARTLY if rho < 0 else NOT
-    return claim_row("Li et al.", claim, "higher AUC, lower accuracy", f"Spearman ρ = {rho:+.2f} over "
+    return claim_row("Li et al.", claim, LI_ET_AL["forecast"], f"Spearman ρ = {rho:+.2f} over "
                   f"{len(rs)} runs", verdict, "" if verdict == REPRODUCED else "ρ above -0.5")
 
 

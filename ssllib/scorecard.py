@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from . import experiments, report, rules, verdicts
-from .ablations import ABLATIONS
 from .experiment_spec import LONG_BY_DATASET, LONG_OF, LONG_PROFILES, long_of
 from .results import CacheError, results_root
 
@@ -75,13 +74,7 @@ def counts(rows):
 
 
 # where a claim comes from, in the book's order: the paper and its section, by experiment
-SECTIONS = {**{name: ("Zhang et al. (2022)", "Section 2: SimSiam's explanation revisited")
-               for name in ("table1", "table2", "table2_curve", "fig3")},
-            **{name: ("Zhang et al. (2022)", "Section 3: the vector decomposition")
-               for name in ("fig4", "table3", "table4", "fig5_6", "fig5b", "fig8")},
-            **{name: ("Zhang et al. (2022)", "Section 4: BN and simpler predictors") for name in ("bn_placement", "table5")},
-            **{name: ("Chen & He (2021)", "ablations") for name in ABLATIONS},
-            "collapse_sweep": ("Li et al. (2022)", "a label-free collapse metric")}
+SECTIONS = {name: exp.section for name, exp in experiments.EXPERIMENTS.items()}
 VERDICT_ANCHOR = "verdicts-computed-from-the-cached-results"
 SORT_SCRIPT = """<script>
 document.querySelectorAll('table.scorecard th').forEach((th, col) => th.addEventListener('click', () => {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from . import accuracy
 from .decomposition import COLLAPSE_M_R
-from .paper import FIG8, REPORTED, TABLE6
+from .items import ITEMS
+from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
 from .rules import NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, claim_row, collapse_claims, spearman
@@ -57,7 +58,7 @@ def sweep_claims(records):
         ok = v[small] > v[large] and v[small] > v["w4_n5000"]
         half = v[small] > v[large] or v[small] > v["w4_n5000"]
         out.append(claim_row("Li et al.", "a small encoder on the full dataset collapses partially",
-                          "higher AUC for small model x large data",
+                          LI_ET_AL["sweep"],
                           f"AUC {v[small]:.3f} vs {v[large]:.3f} (wide) and {v['w4_n5000']:.3f} (small data)",
                           REPRODUCED if ok else PARTLY if half else NOT))
     return out
@@ -218,36 +219,24 @@ def overtakes(records, key="knn_acc", min_gap=LEARNS_GAP) -> str:
     return f"not within the {curves[0][last]['epoch']:g} epochs run"
 
 
-def collapses(experiment, item, reference):
-    """The collapse claims of a table: every variant the paper reports on, against `reference`'s m_r."""
-    return lambda records: collapse_claims(experiment, item, records, reference)
-
-
 def none(records):
     return []
 
 
-CLAIMS = {  # the claims that are not accuracy orderings (those are the run plan's)
-    "table1": collapses("table1", "Table 1", "moving_average"),
-    "table2_curve": collapses("table2_curve", "Table 2 (20 epochs)", "simsiam"),
-    "table2": collapses("table2", "Table 2", "simsiam"),
-    "fig3": collapses("fig3", "Figure 3", "simsiam"),
-    "fig4": fig4_claims,
-    "collapse_sweep": sweep_claims,
-    "table5": table5_claims,
-    "fig5_6": fig5_6_claims,
-    "fig5b": fig5b_claims,
-    "fig8": fig8_claims,
-    "bn_placement": collapses("bn_placement", "Section 4 (BN)", "bn_after_l2"),
-    "ab_stopgrad": collapses("ab_stopgrad", "Chen & He Fig. 2", "stop_gradient"),
-    "ab_predictor": collapses("ab_predictor", "Chen & He Table 1", "lr_constant"),
-    "ab_batch": none,
-    "ab_kstep": collapses("ab_kstep", "Chen & He Sec. 5", "k1"),
-    "ab_bn": collapses("ab_bn", "Chen & He Table 3", "c_default"),
-    "ab_loss": collapses("ab_loss", "Chen & He Table 4", "cosine_sym"),
-    "table3": collapses("table3", "Table 3", "baseline"),
-    "table4": collapses("table4", "Table 4", "both"),
-}
+# a figure's own judge, named by its declaration's `judge` (ssllib.items)
+JUDGES = {"fig4": fig4_claims, "sweep": sweep_claims, "table5": table5_claims, "fig5_6": fig5_6_claims,
+          "fig5b": fig5b_claims, "fig8": fig8_claims, "none": none}
+
+
+def judge_of(exp):
+    """The claims of one item that are not accuracy orderings (those are the run plan's): rule 5 on
+    every variant the paper reports, against `exp.reference`'s m_r, or the item's own judge."""
+    if exp.judge == "collapse":
+        return lambda records: collapse_claims(exp.name, exp.item, records, exp.reference)
+    return JUDGES[exp.judge]
+
+
+CLAIMS = {name: judge_of(exp) for name, exp in ITEMS.items()}
 
 
 def claims_for(experiment: str, records, others: dict | None = None):

@@ -6,13 +6,16 @@ same config as Table 4's "both" / Figure 5's SimSiam and is shared with them.
 """
 from __future__ import annotations
 
-from .experiment_spec import SHORT as _CPU, Experiment
+from ..experiment_spec import SHORT as _CPU, Experiment
 
-ABLATIONS = {
+SECTION = ("Chen & He (2021)", "ablations")
+
+ITEMS = {
     "ab_stopgrad": Experiment(
         name="ab_stopgrad", title="Chen & He, Fig. 2: SimSiam with and without stop-gradient",
         variants={"stop_gradient": dict(loss="simsiam"),
                   "no_stop_gradient": dict(loss="simsiam", options={"stop_gradient": False})},
+        item="Chen & He Fig. 2", judge="collapse", reference="stop_gradient", section=SECTION,
         notebook="ablation_stop_gradient.ipynb", scale=_CPU,
     ),
     "ab_predictor": Experiment(
@@ -21,6 +24,7 @@ ABLATIONS = {
                   "fixed_random": dict(loss="simsiam", predictor_trainable=False),
                   "lr_decayed": dict(loss="simsiam", predictor_fixed_lr=False),
                   "lr_constant": dict(loss="simsiam")},
+        item="Chen & He Table 1", judge="collapse", reference="lr_constant", section=SECTION,
         notebook="ablation_predictor.ipynb", scale=_CPU,
     ),
     "ab_batch": Experiment(
@@ -28,6 +32,7 @@ ABLATIONS = {
         # lr = base_lr x batch / 256 (Config); same number of epochs, so smaller batches take more steps
         variants={f"batch_{b}": dict(loss="simsiam", batch_size=b) for b in (64, 128, 256, 512)},
         # at smoke, enough images for a batch of 512 (a batch never exceeds the training set)
+        item="Chen & He Table 2", judge="none", section=SECTION,
         notebook="ablation_batch_size.ipynb", scale={**_CPU, "smoke": dict(train_subset=1024)},
         default_seeds={"cpu": [0, 1, 2]},  # "not sensitive" is judged against the seed spread
     ),
@@ -37,6 +42,7 @@ ABLATIONS = {
                   "b_hidden": dict(loss="simsiam", head_bn="hidden"),
                   "c_default": dict(loss="simsiam"),
                   "d_all": dict(loss="simsiam", head_bn="all")},
+        item="Chen & He Table 3", judge="collapse", reference="c_default", section=SECTION,
         notebook="ablation_head_bn.ipynb", scale=_CPU,
     ),
     "ab_loss": Experiment(
@@ -46,6 +52,7 @@ ABLATIONS = {
                   "asymmetric": dict(loss="simsiam", options={"symmetric": False}),
                   # "asym 2x": two pairs per image (four views), asymmetric within each pair
                   "asym_2x": dict(loss="simsiam", options={"symmetric": False}, n_views=4)},
+        item="Chen & He Table 4", judge="collapse", reference="cosine_sym", section=SECTION,
         notebook="ablation_loss_form.ipynb", scale=_CPU,
     ),
     "ab_kstep": Experiment(
@@ -56,6 +63,7 @@ ABLATIONS = {
         variants={**{f"k{k}": dict(loss="simsiam", target_every=k) if k > 1 else dict(loss="simsiam")
                      for k in (1, 10, 100)},
                   "k_epoch": dict(loss="simsiam", target_every="epoch")},
+        item="Chen & He Sec. 5", judge="collapse", reference="k1", section=SECTION,
         notebook="ablation_kstep.ipynb", scale=_CPU, variant_scale={"cpu": {"k_epoch": dict(epochs=2.0)}},
     ),
 }
