@@ -102,3 +102,21 @@ def evaluate_backbone(backbone, data, cfg, device, seed: int = 0):
         "eval_train_images": len(tr), "eval_test_images": len(te),
     }
     return metrics, singular_values(f_te).float(), (f_te, y_te)
+
+
+@torch.no_grad()
+def calibrate_bn(backbone: torch.nn.Module, train_x: torch.Tensor, n_images: int, seed: int) -> None:
+    """Recompute the backbone's BN running statistics as the exact average over `n_images`
+    training images (eval transform, no gradient step): the fair random-encoder control of Table 2,
+    whose BN layers otherwise hold their initial mean 0 / variance 1 at evaluation."""
+    bns = [m for m in backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average over the calibration batches
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(train_x), generator=g)[:n_images].to(train_x.device)
+    backbone.train()
+    for i in range(0, len(idx), 256):
+        backbone(eval_transform(train_x[idx[i:i + 256]]))
+    for bn in bns:
+        bn.momentum = 0.1

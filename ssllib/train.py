@@ -30,7 +30,7 @@ from .config import config_hash
 from .data import balanced_subset
 from .storage import atomic_torch_save
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
-from .evaluate import evaluate_backbone
+from .evaluate import calibrate_bn, evaluate_backbone
 from .gradients import decorrelation_alignment
 from .hardware import device_name, fast_features, load_average, make_sgd, pick_device
 from .integrity import check_sealed, one_line, sealed
@@ -294,25 +294,6 @@ class Trainer:
         out.update(decorrelation_alignment(z[0], z[1]))  # Figure 5(c), on this model's z
         return out
 
-    @torch.no_grad()
-    def calibrate_bn(self, n_images: int) -> None:
-        """Recompute the backbone's BN running statistics as the exact average over `n_images`
-        training images (eval transform, no gradient step): the fair random-encoder control, whose
-        BN layers otherwise hold their initial mean 0 / variance 1 at evaluation."""
-        from .augment import eval_transform
-
-        bns = [m for m in self.model.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-        for bn in bns:
-            bn.reset_running_stats()
-            bn.momentum = None  # cumulative average over the calibration batches
-        g = torch.Generator().manual_seed(self.cfg.seed + 3)
-        idx = torch.randperm(len(self.train_x), generator=g)[:n_images].to(self.device)
-        self.model.backbone.train()
-        for i in range(0, len(idx), 256):
-            self.model.backbone(eval_transform(self.train_x[idx[i:i + 256]]))
-        for bn in bns:
-            bn.momentum = 0.1
-
     def due_for_eval(self) -> bool:
         """Every `eval_every` epochs (and at steps 0 and total), unless already done here."""
         if not self.cfg.eval_every or (self.evals and self.evals[-1]["step"] == self.step):
@@ -379,7 +360,7 @@ class Trainer:
             self.monitor()
         eval_t0 = time.time()
         if self.cfg.bn_calibration:
-            self.calibrate_bn(self.cfg.bn_calibration)
+            calibrate_bn(self.model.backbone, self.train_x, self.cfg.bn_calibration, seed=self.cfg.seed + 3)
         if not self.cfg.bn_calibration and self.last_eval[0] == self.step:
             metrics, spectrum, (f_te, y_te) = self.last_eval[1]  # the curve's last point: the same call
         else:
