@@ -16,9 +16,11 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
+from torch.profiler import record_function as scope
 try:
     from tqdm import tqdm
 except ImportError:  # a bare GPU machine: train without a progress bar
@@ -61,11 +63,8 @@ class TrainResult:
     evals: list = field(default_factory=list)  # the learning curve, when cfg.eval_every is set
 
 
-class NoBar:
-    """Stands in for tqdm where it is not installed."""
-    def update(self, n=1): pass
-    def set_postfix(self, **kw): pass
-    def close(self): pass
+def no_bar():  # stands in for tqdm where it is not installed
+    return SimpleNamespace(update=lambda n=1: None, set_postfix=lambda **kw: None, close=lambda: None)
 
 
 class TrainingDiverged(RuntimeError):
@@ -230,14 +229,15 @@ class Trainer:
     def train_step(self) -> dict:
         idx = self.batch_indices().to(self.device)
         x = self.train_x[idx]
-        views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
+        with scope("augment"):  # named parts of the step, for benchmarks/step_profile.py
+            views = [simsiam_augment(x, self.g_aug) for _ in range(self.cfg.n_views)]
         if self.world > 1:  # every rank augments the global batch alike and keeps its own shard
             views = [distributed.shard(v, self.rank, self.world) for v in views]
             idx = distributed.shard(idx, self.rank, self.world)
         if self.fast["channels_last"]:
             views = [v.contiguous(memory_format=torch.channels_last) for v in views]
         autocast = torch.autocast(self.device.type, torch.bfloat16, enabled=self.fast["bf16_autocast"])
-        with autocast:
+        with autocast, scope("forward"):
             feats, z = self.forward(views)
         feats, z = [f.float() for f in feats], [v.float() for v in z]  # losses and metrics in fp32
         loss_fn = self.current_loss()
@@ -248,30 +248,38 @@ class Trainer:
                 self.target = self.frozen_copy()
             with torch.no_grad(), autocast:  # the same arithmetic as the online encoder
                 extra["targets"] = [v.float() for v in self.target(views)[1]]
-        loss = loss_fn(z, self.model.predictor, **extra)
+        with scope("loss"):
+            loss = loss_fn(z, self.model.predictor, **extra)
         log_now = self.step % self.cfg.log_every == 0 or self.step == self.total - 1
         self.check_finite(loss, due=log_now)
         logits = self.probe(feats[0].detach())
         probe_loss = F.cross_entropy(logits, self.train_y[idx])
         lr = self.set_lr()
         self.opt.zero_grad(set_to_none=True)
-        (loss + probe_loss).backward()
+        with scope("backward"):
+            (loss + probe_loss).backward()
         if self.world > 1:
             distributed.average_gradients([p for g in self.opt.param_groups for p in g["params"]], self.world)
-        self.opt.step()
+        with scope("optimizer"):
+            self.opt.step()
         row = None
         if log_now:
-            z0 = distributed.gather(z[0].detach(), self.world)  # metrics of the global batch
-            hits = (logits.argmax(1) == self.train_y[idx]).float().mean()
-            row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=distributed.mean(loss, self.world).item(),
-                       lr=lr, probe_acc=100 * distributed.mean(hits, self.world).item(), **decomposition_metrics(z0))
-            if self.phase_ends:
-                row["phase"] = self.phase()
-            if any(True for _ in self.model.predictor.parameters()):  # Figure 5(a)'s eta_p, eta_z
-                with torch.no_grad():  # a copy, so that BN running statistics are not touched
-                    p = copy.deepcopy(self.model.predictor)(z0)
-                row.update(centre_products(z0, p))
+            with scope("metrics"):
+                row = self.log_row(z[0].detach(), logits, idx, loss, lr)
         self.step += 1
+        return row
+
+    @torch.no_grad()
+    def log_row(self, z0, logits, idx, loss, lr) -> dict:
+        """A training-log row: loss, lr, online probe, Sec. 3.1's indicators of z, Fig. 5(a)'s eta."""
+        z0 = distributed.gather(z0, self.world)  # metrics of the global batch
+        hits = (logits.argmax(1) == self.train_y[idx]).float().mean()
+        row = dict(step=self.step, epoch=self.step / self.per_epoch, loss=distributed.mean(loss, self.world).item(),
+                   lr=lr, probe_acc=100 * distributed.mean(hits, self.world).item(), **decomposition_metrics(z0))
+        if self.phase_ends:
+            row["phase"] = self.phase()
+        if any(True for _ in self.model.predictor.parameters()):  # a copy: BN statistics stay untouched
+            row.update(centre_products(z0, copy.deepcopy(self.model.predictor)(z0)))
         return row
 
     @torch.no_grad()
@@ -332,7 +340,7 @@ class Trainer:
         loads = [load_average()]  # the machine's load over the run, sampled at every checkpoint
         t0 = time.time()
         bar = tqdm(total=self.total, initial=self.step, disable=not progress, desc=self.cfg.variant,
-                   mininterval=5) if tqdm is not None else NoBar()
+                   mininterval=5) if tqdm is not None else no_bar()
         while self.step < self.total:
             if max_steps is not None and self.step >= max_steps:
                 bar.close()

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(script, out, *args):
-    device = [] if script == "cpu_step.py" else ["--device", "cpu"]
+    device = [] if script in ("cpu_step.py", "step_profile.py") else ["--device", "cpu"]
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *device,
                     "--dataset", "synthetic", "--out", str(out), *args], check=True, capture_output=True)
     (path,) = out.glob("*.json")
@@ -34,9 +34,20 @@ def test_gpu_epoch_benchmark_runs_on_cpu_and_says_not_measured(tmp_path):
 
 def test_cpu_step_benchmark_compares_fp32_and_bf16_in_one_run(tmp_path):
     r = run("cpu_step.py", tmp_path, "--profile", "smoke", "--steps", "1", "--repeats", "1",
-            "--matmul-n", "64")
+            "--matmul-n", "64", "--allow-busy", "--wait-s", "0")  # a busy CI machine: marked, not refused
     assert r["bf16_speedup"] == r["fp32_seconds_per_step"] / r["bf16_seconds_per_step"]
     assert r["step_gflop"] > 0 and 0 < r["fp32_fraction_of_matmul"] and r["cpu_model"]
+    assert r["matmul_n"] == 64 and isinstance(r["idle"], bool) and "busy_fraction" in r["machine_before"]
+
+
+def test_a_benchmark_counts_the_machine_quiet_only_below_both_bounds():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from idle import MAX_BUSY, MAX_LOAD_PER_CORE, quiet
+
+    assert quiet({"load_per_core": MAX_LOAD_PER_CORE, "busy_fraction": MAX_BUSY})
+    assert not quiet({"load_per_core": 2 * MAX_LOAD_PER_CORE, "busy_fraction": 0.0})  # a job just stopped
+    assert not quiet({"load_per_core": 0.0, "busy_fraction": 0.9})                      # one runs now
+    assert quiet({"load_per_core": None, "busy_fraction": None})                       # not Linux: unknown
 
 
 def test_arithmetic_benchmark_trains_each_arithmetic_apart_and_compares_verdicts(tmp_path):
@@ -52,3 +63,18 @@ def test_arithmetic_benchmark_trains_each_arithmetic_apart_and_compares_verdicts
     assert fp32 != bf16  # two trainings, not one cache entry read twice
     assert r["claims"] and all(c["same"] == (c["fp32"] == c["bf16"]) for c in r["claims"])
     assert r["same_verdicts"] == all(c["same"] for c in r["claims"])
+
+
+def test_step_profile_names_the_parts_of_the_step_and_compares_levers_per_run(tmp_path):
+    r = run("step_profile.py", tmp_path, "--profile", "smoke", "--steps", "1", "--repeats", "1",
+            "--levers", "bf16,off", "--allow-busy", "--wait-s", "0")
+    assert {"augment", "forward", "loss", "backward", "optimizer"} <= set(r["parts_share"])
+    assert abs(sum(r["op_kinds_share"].values()) - 1) < 1e-6 and any("conv" in k for k in r["op_kinds_share"])
+    bf16, off = r["levers"]["bf16"], r["levers"]["off"]
+    assert off["seeds_per_hour_ratio"] == bf16["run_minutes"] / off["run_minutes"]
+    from ssllib.config import profile_config
+    from ssllib.train import schedule
+
+    smoke = profile_config("smoke")
+    assert r["steps_per_run"] == schedule(smoke, smoke.train_subset)[1] and r["evaluations_per_run"] == 1
+    assert isinstance(r["idle"], bool)
