@@ -249,6 +249,15 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     return first
 
 
+def claims_of(name: str, profile: str, dataset: str = "cifar10", item: str | None = None):
+    """Another experiment's claims (only `item`'s, if given), judged on its cached runs: a chapter
+    showing the claims of runs it shares."""
+    records = experiments.run_experiment(name, profile, allow_train=False, allow_missing=True, progress=False,
+                                         overrides={"dataset": dataset})
+    claims = [c for c in claims_for(name, records) if item is None or c["item"] == item] if records else []
+    return claims_frame(claims) if claims else f"no {name} run at {profile} on {dataset}"
+
+
 def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None):
     """The cached runs of a length the run plan replaced (shown, never counted): one row per run,
     its final accuracies and collapse indicators.  Glues `<experiment>_<profile>_<dataset>_<variant>`

@@ -107,20 +107,34 @@ def _curve_drop(record, key="covariance_z"):
     return max(values), values[-1]
 
 
-def fig5_6_claims(records):
-    """Fig. 5(a)'s signs of eta, Fig. 5(c)'s alignment, Fig. 6's covariance, Sec. 3.5's accuracy."""
-    v, p = by_variant(records), REPORTED["fig5_6"]
-    out = collapse_claims("fig5_6", "Figure 5/6", records, reference="simsiam")
+def fig5a_claims(records, runs: str = ""):
+    """Fig. 5(a): the sign (and half the size) of eta in SimSiam (eta_p < 0: o_e de-centres) and in
+    Mirror SimSiam (eta_z > 0: it centres).  `runs` names other runs than the chapter's own."""
+    v, p, out = by_variant(records), REPORTED["fig5_6"], []
     for name, key, sign, word in (("simsiam", "eta_p", -1, "negative o_p: de-centring"),
                                   ("mirror_simsiam", "eta_z", 1, "positive o_z: centring")):
         rs = [r for r in v.get(name, []) if key in r["metrics"]]
         if rs:
             eta, paper = _final(rs, key), p[name][key]
             verdict = (REPRODUCED if eta * sign >= abs(paper) / 2 else PARTLY if eta * sign > 0 else NOT)
-            out.append(claim_row("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}", f"{key} ≈ {paper}",
-                              f"{key} = {eta:+.3f}", verdict,
-                              {REPRODUCED: "", PARTLY: f"the sign agrees, the size is under half the paper's {paper}",
-                               NOT: "the sign is the opposite"}[verdict]))
+            out.append(claim_row("Figure 5(a)", f"{p[name]['label']}'s o_e holds a {word}{runs}", f"{key} ≈ {paper}",
+                                 f"{key} = {eta:+.3f}", verdict,
+                                 {REPRODUCED: "", PARTLY: f"the sign agrees, the size is under half the paper's {paper}",
+                                  NOT: "the sign is the opposite"}[verdict]))
+    return out
+
+
+def table2_curve_claims(records):
+    """The 20-epoch runs of Table 2's variants: their collapse claims, and Fig. 5(a)'s two signs of
+    eta judged on runs 27x longer than Figure 5's own (both runs log eta_p and eta_z)."""
+    return (collapse_claims("table2_curve", "Table 2 (20 epochs)", records, "simsiam")
+            + fig5a_claims(records, runs=" (Table 2's 20-epoch runs)"))
+
+
+def fig5_6_claims(records):
+    """Fig. 5(a)'s signs of eta, Fig. 5(c)'s alignment, Fig. 6's covariance, Sec. 3.5's accuracy."""
+    v, p = by_variant(records), REPORTED["fig5_6"]
+    out = collapse_claims("fig5_6", "Figure 5/6", records, reference="simsiam") + fig5a_claims(records)
     rs = [r for r in v.get("infonce", []) if "decor_cos_r_e_tau0.2" in r["metrics"]]
     if rs:
         taus = sorted(float(k.split("tau")[1]) for k in rs[0]["metrics"] if k.startswith("decor_cos_r_e_tau"))
@@ -224,7 +238,7 @@ def none(records):
 
 
 # a figure's own judge, named by its declaration's `judge` (ssllib.items)
-JUDGES = {"fig4": fig4_claims, "sweep": sweep_claims, "table5": table5_claims, "fig5_6": fig5_6_claims,
+JUDGES = {"table2_curve": table2_curve_claims, "fig4": fig4_claims, "sweep": sweep_claims, "table5": table5_claims, "fig5_6": fig5_6_claims,
           "fig5b": fig5b_claims, "fig8": fig8_claims, "none": none}
 
 

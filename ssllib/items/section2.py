@@ -64,7 +64,7 @@ ITEMS = {
                   "naive_siamese": dict(loss="naive_siamese", predictor="none"),
                   "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
         section=SECTION, notebook="table2_siamese_variants.ipynb",
-        item="Table 2 (20 epochs)", judge="collapse", reference="simsiam",
+        item="Table 2 (20 epochs)", judge="table2_curve", reference="simsiam",
         scale={"cpu_long": dict(epochs=20.0)}, default_seeds={"cpu_long": [0]},
         long_variants=("simsiam", "naive_siamese", "mirror_simsiam"),
     ),
