@@ -53,7 +53,8 @@ TABLE4 = {  # Table 4: gradient component analysis for SimSiam.  Sec. 3.3 analys
 }
 
 TABLE5 = {  # Table 5: linear evaluation (CIFAR-100 in the paper); the simple predictors see an
-    # l2-normalised encoder output, the MLP row is plain SimSiam (66.9, as Table 2's 66.62)
+    # l2-normalised encoder output from a projector without final BN (the authors' code), the MLP
+    # row is plain SimSiam (66.9, as Table 2's 66.62)
     "simsiam": {"label": "SimSiam, MLP predictor", "collapse": False, "top1": 66.9},
     "mlp": {"label": "MLP predictor on l2-normalised z (ours, not in the paper)"},
     "two_fc": {"label": "Two FC: FC+FC+Bias", "collapse": False, "top1": 66.7},
