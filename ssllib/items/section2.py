@@ -65,7 +65,7 @@ ITEMS = {
                   "mirror_simsiam": dict(loss="mirror_simsiam", predictor="mlp")},
         section=SECTION, notebook="table2_siamese_variants.ipynb",
         item="Table 2 (20 epochs)", judge="table2_curve", reference="simsiam",
-        scale={"cpu_long": dict(epochs=20.0)}, default_seeds={"cpu_long": [0]},
+        scale={"cpu_long": dict(epochs=20.0)}, default_seeds={"cpu_long": [0], "cpu_long20": [0]},
         long_variants=("simsiam", "naive_siamese", "mirror_simsiam"),
     ),
     "fig3": Experiment(
