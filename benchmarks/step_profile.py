@@ -12,7 +12,8 @@
 3. Seeds per hour at cpu_long = 3600 / (steps x s/step + evaluations x s/evaluation + one-time
    cost), for each lever measured side by side (the step timed alternately, best of `--repeats`):
    eager bf16 (today's default) and bf16 + torch.compile (`fast="compile"`, its compile time paid
-   once per run and counted).
+   once per run and counted; `inductor_cache.warm` says whether this machine had compiled before:
+   a cold compile costs far more than one read from the cache).
 Writes results/benchmarks/step_profile-<cpu>.json only if the machine was quiet (`idle.py`).
 """
 from __future__ import annotations
@@ -52,9 +53,13 @@ def op_kind(name: str, shapes) -> str:
         return "batch norm (fwd + bwd)"
     if re.search(r"aten::(addmm|mm|bmm|linear|matmul)", name):
         return "linear layers (heads, probe)"
+    if re.search(r"aten::(threshold_backward|clamp_min_?|relu_?)$", name):
+        return "ReLU (fwd + bwd)"
+    if re.search(r"aten::add_?$", name):
+        return "adds (residuals, gradient accumulation)"
     if "_foreach" in name or "sgd" in name.lower():
         return "optimizer arithmetic"
-    return "other (elementwise, copies, augmentation ops, ...)"
+    return "other (copies, casts, augmentation ops, metrics, ...)"
 
 
 def profile_step(trainer: Trainer, steps: int) -> dict:
@@ -96,6 +101,9 @@ def main() -> int:
     data = load_dataset(args.dataset, args.data_dir)
     cfg = profile_config(args.profile, dataset=args.dataset)
     levers = args.levers.split(",")
+    from torch._inductor.runtime.cache_dir_utils import cache_dir as inductor_cache_dir
+    cache = Path(inductor_cache_dir())  # created empty if it was not there
+    inductor = {"dir": str(cache), "warm": any(cache.iterdir())}  # has this machine compiled before?
     with quiet_machine(args.pause_training, args.wait_s) as machine:
         trainers, once = {}, {}
         for mode in levers:  # a lever's one-time cost: building, and compiling on the first steps
@@ -123,7 +131,7 @@ def main() -> int:
               "repeats": args.repeats, "idle": machine["idle"], "machine_before": machine["before"],
               "machine_after": machine["after"], "paused_training": bool(machine["paused_training_pids"]),
               "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "profile_of": levers[0], **prof, "evaluation_seconds": eval_s,
+              "inductor_cache": inductor, "profile_of": levers[0], **prof, "evaluation_seconds": eval_s,
               "evaluation_share_of_run": n_evals * eval_s / run_s[levers[0]],
               "levers": {m: {"seconds_per_step": best[m], "one_time_seconds": once[m], "run_minutes": run_s[m] / 60,
                              "seeds_per_hour": 3600 / run_s[m]} for m in levers},
