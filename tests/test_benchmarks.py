@@ -71,7 +71,7 @@ def test_step_profile_names_the_parts_of_the_step_and_compares_levers_per_run(tm
     assert {"augment", "forward", "loss", "backward", "optimizer"} <= set(r["parts_share"])
     assert abs(sum(r["op_kinds_share"].values()) - 1) < 1e-6 and any("conv" in k for k in r["op_kinds_share"])
     bf16, off = r["levers"]["bf16"], r["levers"]["off"]
-    assert off["seeds_per_hour_ratio"] == bf16["run_minutes"] / off["run_minutes"]
+    assert abs(off["seeds_per_hour_ratio"] - bf16["run_minutes"] / off["run_minutes"]) < 1e-9  # the same ratio
     from ssllib.config import profile_config
     from ssllib.train import schedule
 
