@@ -38,7 +38,7 @@ class Experiment:
 
     def lengths(self, profile: str) -> list:
         """The profiles this experiment's chapter reads at `profile`: its own and, for an
-        experiment with long_variants, the profile's long length."""
+        experiment with long_variants, the profile's long lengths (one per dataset)."""
         return [profile] + (list(dict.fromkeys(LONG_BY_DATASET[profile].values()))
                             if profile in LONG_BY_DATASET and self.long_variants else [])
 
