@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gpu_epoch import step_flops  # noqa: E402
-from idle import quiet_machine  # noqa: E402
+from idle import quiet_machine, refuse_unless_idle  # noqa: E402
 from input_pipeline import write_json  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
@@ -91,9 +91,7 @@ def main() -> int:
         result |= {f"{name}_seconds_per_step": best[mode], f"{name}_gflop_per_s": gflops,
                    f"{name}_matmul_gflop_per_s": roof[mode], f"{name}_fraction_of_matmul": gflops / roof[mode]}
     result["bf16_speedup"] = best["off"] / best["bf16"]
-    if not machine["idle"] and not args.allow_busy:
-        print(f"error: the machine was not quiet (before {machine['before']}, after {machine['after']}): "
-              "nothing written; stop other work, or --pause-training, or --allow-busy", file=sys.stderr)
+    if refuse_unless_idle(machine, args.allow_busy):
         return 3
     out = write_json(result, f"cpu_step-{cpu_model().replace(' ', '_')}.json", args.out)
     print(f"{result['device']}, profile {args.profile}: {flops / 1e9:.0f} GFLOP per step")

@@ -80,3 +80,15 @@ def quiet_machine(pause_training: bool = False, wait_s: float = 240.0):
         for pid in paused:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+
+
+def refuse_unless_idle(machine: dict, allow_busy: bool) -> bool:
+    """True (after one line on stderr) when a benchmark must not write its figure: the machine was
+    not quiet and --allow-busy was not given."""
+    import sys
+
+    if machine["idle"] or allow_busy:
+        return False
+    print(f"error: the machine was not quiet (before {machine['before']}, after {machine['after']}): "
+          "nothing written; stop other work, or --pause-training, or --allow-busy", file=sys.stderr)
+    return True

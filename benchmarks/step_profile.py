@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cpu_step import seconds_per_step  # noqa: E402
-from idle import quiet_machine  # noqa: E402
+from idle import quiet_machine, refuse_unless_idle  # noqa: E402
 from input_pipeline import write_json  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
@@ -146,9 +146,7 @@ def main() -> int:
         print(f"  {m}: {r['seconds_per_step']:.3f} s/step, one-time {r['one_time_seconds']:.0f} s, "
               f"{r['run_minutes']:.1f} min a run, {r['seeds_per_hour']:.2f} seeds/hour"
               + (f" ({r['seeds_per_hour_ratio']:.2f}x)" if "seeds_per_hour_ratio" in r else ""))
-    if not machine["idle"] and not args.allow_busy:
-        print(f"error: the machine was not quiet (before {machine['before']}, after {machine['after']}): "
-              "nothing written; stop other work, or --pause-training, or --allow-busy", file=sys.stderr)
+    if refuse_unless_idle(machine, args.allow_busy):
         return 3
     print(f"wrote {write_json(result, f'step_profile-{cpu_model().replace(chr(32), chr(95))}.json', args.out)}")
     return 0
