@@ -79,6 +79,8 @@ def main(argv=None) -> int:
     run.add_argument("--device", default="auto")
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--side-by-side", type=int, default=1, metavar="P",
+                     help="train P runs at once, each in its own process with cores/P threads (ssllib.side_by_side)")
     submit.add_argument("--cluster", default=None, help="slurm | local | debug (default: slurm if found, else local)")
     submit.add_argument("--folder", default=None, help="submitit's logs and the ledger (default ~/.cache/ssllib/submitit)")
     submit.add_argument("--wait", action="store_true", help="wait for the jobs and print their results")
@@ -120,6 +122,17 @@ def main(argv=None) -> int:
         for cfg_variant in variants:  # validate everything before the first long run
             for s in seeds:
                 make_config(args.experiment, cfg_variant, args.profile, s, **overrides)
+        if args.side_by_side != 1:
+            from .side_by_side import child_command, train_side_by_side
+
+            todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device,
+                                  args.force) for v in variants for s in seeds
+                    if args.force or not entry_path(make_config(args.experiment, v, args.profile, s, **overrides),
+                                                    args.profile).exists()]
+            failed = train_side_by_side(todo, args.side_by_side)
+            if failed:
+                return failed
+            args.force = False  # every run is trained now: what follows reads them
         records = run_experiment(args.experiment, args.profile, seeds=seeds, variants=variants,
                                  overrides=overrides, force=args.force, device=args.device,
                                  data_dir=args.data_dir, progress=not args.no_progress)

@@ -78,3 +78,22 @@ def test_step_profile_names_the_parts_of_the_step_and_compares_levers_per_run(tm
     smoke = profile_config("smoke")
     assert r["steps_per_run"] == schedule(smoke, smoke.train_subset)[1] and r["evaluations_per_run"] == 1
     assert isinstance(r["idle"], bool)
+
+
+def test_side_by_side_benchmark_gives_each_process_its_threads_and_counts_seeds_per_hour(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "side_by_side.py"), "--profile", "smoke",
+                    "--dataset", "synthetic", "--steps", "1", "--repeats", "1", "--layouts", "1x2,2x1",
+                    "--allow-busy", "--wait-s", "0", "--out", str(tmp_path)], check=True, capture_output=True)
+    (path,) = tmp_path.glob("side_by_side-*.json")
+    r = json.loads(path.read_text())
+    one, two = r["layouts"]["1x2"], r["layouts"]["2x1"]
+    assert [p["threads_seen"] for p in one["per_process"]] == [2]
+    assert [p["threads_seen"] for p in two["per_process"]] == [1, 1]
+    for layout in (one, two):  # P seeds per run time; the slowest process sets the layout's pace
+        run_s = r["steps_per_run"] * layout["seconds_per_step"] + r["evaluations_per_run"] * layout["evaluation_seconds"]
+        assert abs(layout["seeds_per_hour"] - layout["processes"] * 3600 / run_s) < 1e-6
+        assert layout["seconds_per_step"] == max(p["seconds_per_step"] for p in layout["per_process"])
+    assert abs(two["seeds_per_hour_ratio"] - two["seeds_per_hour"] / one["seeds_per_hour"]) < 1e-9
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "side_by_side.py"), "--layouts", "2by1"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "'2by1'" in bad.stderr and "PxT" in bad.stderr

@@ -99,3 +99,24 @@ def test_an_unknown_notebook_parameter_is_one_line_naming_the_allowed_ones():
     check_injected([declared])                                        # nothing injected: fine
     with pytest.raises(ConfigError, match=r"unknown parameter 'seed'; allowed: profile, seeds"):
         check_injected([declared, '# Parameters\nseed = 1\nprofile = "smoke"\n'])
+
+
+def test_side_by_side_trains_each_missing_run_once_in_its_own_process_with_its_share_of_threads(capsys):
+    from ssllib.results import entry_path, read_entry
+    from ssllib.experiments import make_config
+    from ssllib.side_by_side import threads_each
+
+    args = ["table2", "--profile", "smoke", "--variant", "naive_siamese", "--set", "dataset=synthetic",
+            "--seed", "0", "--seed", "1", "--no-progress"]
+    assert main(["run", *args, "--side-by-side", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "naive_siamese seed 0" in out and "naive_siamese seed 1" in out
+    for seed in (0, 1):
+        cfg = make_config("table2", "naive_siamese", "smoke", seed, dataset="synthetic")
+        record = read_entry(entry_path(cfg, "smoke"))  # the same key as a run trained alone
+        assert f"{threads_each(2)} threads" in record["provenance"]["device"]
+    assert main(["run", *args, "--side-by-side", "2"]) == 0  # both cached: nothing is started again
+    again = capsys.readouterr().out
+    assert "side by side" not in again and "naive_siamese seed 1" in again
+    assert main(["run", *args, "--side-by-side", "0"]) == 2
+    assert "--side-by-side 0" in capsys.readouterr().err
