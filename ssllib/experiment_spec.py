@@ -19,8 +19,9 @@ class Experiment:
     # variant -> curve columns it plots: another experiment's identical run is reused only if its
     # curve has them (runs committed before a metric existed lack it)
     needs: dict = field(default_factory=dict)
-    # the variants whose accuracy the paper compares: the only ones run at a long length
-    # (collapse shows within the short runs).  Empty: the experiment has no long length
+    # the variants run at a long length: those whose accuracy the paper compares, and (since
+    # 2026-11-30) those whose collapse claims the short runs cannot settle (m_r can fall and recover
+    # after ~146 steps: Fig. 3's inverse predictor went 0.155 -> 0.94).  Empty: no long length
     long_variants: tuple = ()
     item: str = ""              # the paper's label for it, as claims name it ("Table 4")
     section: tuple = ()         # (paper, section): its part of the book and the scorecard's grouping

@@ -55,7 +55,8 @@ ITEMS = {
         },
         section=SECTION, notebook="table2_siamese_variants.ipynb",
         item="Table 2", judge="collapse", reference="simsiam",
-        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels", "simsiam_reference_head"),
+        long_variants=("simsiam", "random_init", "random_init_bn", "raw_pixels", "simsiam_reference_head",
+                       "symmetric_predictor"),  # the last for its collapse claim
     ),
     "table2_curve": Experiment(
         name="table2_curve",
