@@ -102,7 +102,7 @@ def main() -> int:
     from input_pipeline import write_json
     from ssllib.config import profile_config
     from ssllib.data import load_dataset
-    from ssllib.hardware import cpu_model
+    from ssllib.hardware import cpu_model, device_name
     from ssllib.train import schedule
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -143,12 +143,13 @@ def main() -> int:
     base = f"{layouts[0][0]}x{layouts[0][1]}"
     for name, r in out.items():
         r["seeds_per_hour_ratio"] = r["seeds_per_hour"] / out[base]["seeds_per_hour"]
-    result = {"cpu_model": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
+    result = {"device": device_name(torch.device("cpu")), "cpu_model": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
               "profile": args.profile, "data_source": data.source, "steps_per_run": total,
               "evaluations_per_run": n_evals, "steps_timed": args.steps, "repeats": args.repeats,
               "idle": machine["idle"], "machine_before": machine["before"], "machine_after": machine["after"],
               "paused_training": bool(machine["paused_training_pids"]),
-              "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "baseline": base, "layouts": out}
+              "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "baseline": base,
+              **{f"seeds_per_hour {name}": round(r["seeds_per_hour"], 3) for name, r in out.items()}, "layouts": out}
     print(f"{cpu_model()}, {os.cpu_count()} cores, {args.profile}: {total} steps + {n_evals} evaluations a run "
           f"(idle={machine['idle']})")
     for name, r in out.items():
