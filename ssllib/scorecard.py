@@ -27,7 +27,7 @@ def gather(profile: str = "cpu", allow_train: bool = False):
         at_length, over = {}, {"dataset": dataset}
         for name, exp in experiments.EXPERIMENTS.items():
             if length not in exp.lengths(profile):
-                continue  # only the accuracy chapters are run at the long length
+                continue  # only the experiments with long_variants are run at the long length
             trains = allow_train and length == profile
             try:
                 at_length[name] = experiments.run_experiment(name, length, allow_train=trains, progress=False,

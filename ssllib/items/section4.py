@@ -21,7 +21,7 @@ ITEMS = {
         },
         section=SECTION, notebook="bn_placement.ipynb",
         item="Section 4 (BN)", judge="collapse", reference="bn_after_l2",
-        scale=SHORT,
+        scale=SHORT, long_variants=("no_bn", "bn_before_l2", "bn_after_l2"),  # their collapse claims
     ),
     "table5": Experiment(
         name="table5",
