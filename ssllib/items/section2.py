@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from ..experiment_spec import SHORT, Experiment
 
+
+
+def _long_views(n_views: int, steps: int = 1950, warmup_steps: int = 390, images: int = 50000) -> dict:
+    """Table 1's N-view variant at the long length: a batch of 512/N images (about a 2-view step's
+    cost), as many steps, warm-up steps and steps between evaluations as a cpu_long run, and
+    SimSiam's learning rate (base_lr x batch / 256 = 0.5, as at the cpu length)."""
+    batch = {10: 52, 25: 20}[n_views]  # the cpu length's batches
+    return dict(batch_size=batch, epochs=steps * batch / images, warmup_epochs=warmup_steps * batch / images,
+                eval_every=warmup_steps * batch / images, base_lr=0.5 * 256 / batch)
+
+
 SECTION = ("Zhang et al. (2022)", "Section 2: SimSiam's explanation revisited")
 
 ITEMS = {
@@ -27,7 +38,12 @@ ITEMS = {
         variant_scale={"cpu": {"same_batch_10": dict(batch_size=52, epochs=1.5, warmup_epochs=0.1,
                                                      base_lr=round(0.5 * 256 / 52, 6)),
                                "same_batch_25": dict(batch_size=20, epochs=0.6, warmup_epochs=0.04,
-                                                     base_lr=0.5 * 256 / 20)}},
+                                                     base_lr=0.5 * 256 / 20)},
+                       # the long length: the 1950 steps of a cpu_long run (10 epochs of 50,000 at
+                       # 256 images) with its 390-step warm-up and an evaluation every 390 steps;
+                       # the moving average sees every image 10 times
+                       "cpu_long": {f"same_batch_{n}": _long_views(n) for n in (10, 25)}},
+        long_variants=("moving_average", "same_batch_10", "same_batch_25"),  # their collapse claims
     ),
     "table2": Experiment(
         name="table2",
