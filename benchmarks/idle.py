@@ -92,3 +92,28 @@ def refuse_unless_idle(machine: dict, allow_busy: bool) -> bool:
     print(f"error: the machine was not quiet (before {machine['before']}, after {machine['after']}): "
           "nothing written; stop other work, or --pause-training, or --allow-busy", file=sys.stderr)
     return True
+
+
+def write_if_idle(result: dict, name: str, machine: dict, allow_busy: bool, out_dir: str | None) -> int:
+    """The end of a timing benchmark: write results/benchmarks/<name>-<cpu>.json (or under
+    `out_dir`) and return 0, or refuse (one line, exit status 3) when the machine was not quiet."""
+    from input_pipeline import write_json
+    from ssllib.hardware import cpu_model
+
+    if refuse_unless_idle(machine, allow_busy):
+        return 3
+    print(f"wrote {write_json(result, f'{name}-{cpu_model().replace(chr(32), chr(95))}.json', out_dir)}")
+    return 0
+
+
+def run_shape(cfg, n_train: int) -> tuple[int, int]:
+    """A run's training steps and periodic evaluations (steps 0 and last included), as
+    `Trainer.due_for_eval` schedules them: what a seconds-per-step figure is multiplied by."""
+    from ssllib.train import schedule
+
+    per_epoch, total, _ = schedule(cfg, n_train)
+    if not cfg.eval_every:
+        return total, 1
+    every = max(1, round(cfg.eval_every * per_epoch))
+    return total, len(set(range(0, total + 1, every)) | {0, total})
+

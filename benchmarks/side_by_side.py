@@ -98,12 +98,10 @@ def measure(layout: tuple[int, int], args) -> dict:
 def main() -> int:
     import torch
 
-    from idle import quiet_machine, refuse_unless_idle
-    from input_pipeline import write_json
+    from idle import quiet_machine, run_shape, write_if_idle
     from ssllib.config import profile_config
     from ssllib.data import load_dataset
     from ssllib.hardware import cpu_model, device_name
-    from ssllib.train import schedule
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="cpu_long")
@@ -121,10 +119,7 @@ def main() -> int:
     layouts = [parse_layout(x) for x in args.layouts.split(",")]
     cfg = profile_config(args.profile, dataset=args.dataset)
     data = load_dataset(args.dataset, args.data_dir)  # decoded into the cache once, before the children
-    n_train = cfg.train_subset or len(data.train_x)
-    total = schedule(cfg, n_train)[1]
-    every = max(1, round(cfg.eval_every * schedule(cfg, n_train)[0])) if cfg.eval_every else total
-    n_evals = len(set(range(0, total + 1, every)) | {0, total}) if cfg.eval_every else 1  # Trainer.due_for_eval
+    total, n_evals = run_shape(cfg, cfg.train_subset or len(data.train_x))
     best: dict[str, dict] = {}
     with quiet_machine(args.pause_training, args.wait_s) as machine:
         for _ in range(args.repeats):  # alternately, so that a change in load hits every layout alike
@@ -143,7 +138,8 @@ def main() -> int:
     base = f"{layouts[0][0]}x{layouts[0][1]}"
     for name, r in out.items():
         r["seeds_per_hour_ratio"] = r["seeds_per_hour"] / out[base]["seeds_per_hour"]
-    result = {"device": device_name(torch.device("cpu")), "cpu_model": cpu_model(), "cores": os.cpu_count(), "torch": torch.__version__,
+    result = {"device": device_name(torch.device("cpu")), "cpu_model": cpu_model(), "cores": os.cpu_count(),
+              "torch": torch.__version__,
               "profile": args.profile, "data_source": data.source, "steps_per_run": total,
               "evaluations_per_run": n_evals, "steps_timed": args.steps, "repeats": args.repeats,
               "idle": machine["idle"], "machine_before": machine["before"], "machine_after": machine["after"],
@@ -156,10 +152,7 @@ def main() -> int:
         print(f"  {name}: {r['seconds_per_step']:.3f} s/step, evaluation {r['evaluation_seconds']:.1f} s, "
               f"{r['run_minutes']:.1f} min a run, {r['seeds_per_hour']:.2f} seeds/hour "
               f"({r['seeds_per_hour_ratio']:.2f}x)")
-    if refuse_unless_idle(machine, args.allow_busy):
-        return 3
-    print(f"wrote {write_json(result, f'side_by_side-{cpu_model().replace(chr(32), chr(95))}.json', args.out)}")
-    return 0
+    return write_if_idle(result, "side_by_side", machine, args.allow_busy, args.out)
 
 
 if __name__ == "__main__":

@@ -32,13 +32,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cpu_step import seconds_per_step  # noqa: E402
-from idle import quiet_machine, refuse_unless_idle  # noqa: E402
-from input_pipeline import write_json  # noqa: E402
+from idle import quiet_machine, run_shape, write_if_idle  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
 from ssllib.evaluate import evaluate_backbone  # noqa: E402
 from ssllib.hardware import cpu_model, device_name  # noqa: E402
-from ssllib.train import Trainer, schedule  # noqa: E402
+from ssllib.train import Trainer  # noqa: E402
 
 PARTS = ("augment", "forward", "loss", "backward", "optimizer", "metrics")
 
@@ -120,10 +119,7 @@ def main() -> int:
         t0 = time.perf_counter()
         evaluate_backbone(trainers[levers[0]].model.backbone, data, cfg, torch.device("cpu"), seed=0)
         eval_s = time.perf_counter() - t0
-    n_train = cfg.train_subset or len(data.train_x)
-    per_epoch, total, _ = schedule(cfg, n_train)
-    every = max(1, round(cfg.eval_every * per_epoch)) if cfg.eval_every else total  # Trainer.due_for_eval
-    n_evals = len(set(range(0, total + 1, every)) | {0, total}) if cfg.eval_every else 1
+    total, n_evals = run_shape(cfg, cfg.train_subset or len(data.train_x))
     run_s = {m: total * best[m] + n_evals * eval_s + once[m] - 2 * best[m] for m in levers}
     result = {"device": device_name(torch.device("cpu")), "cpu_model": cpu_model(), "torch": torch.__version__,
               "threads": torch.get_num_threads(), "profile": args.profile, "data_source": data.source,
@@ -146,10 +142,7 @@ def main() -> int:
         print(f"  {m}: {r['seconds_per_step']:.3f} s/step, one-time {r['one_time_seconds']:.0f} s, "
               f"{r['run_minutes']:.1f} min a run, {r['seeds_per_hour']:.2f} seeds/hour"
               + (f" ({r['seeds_per_hour_ratio']:.2f}x)" if "seeds_per_hour_ratio" in r else ""))
-    if refuse_unless_idle(machine, args.allow_busy):
-        return 3
-    print(f"wrote {write_json(result, f'step_profile-{cpu_model().replace(chr(32), chr(95))}.json', args.out)}")
-    return 0
+    return write_if_idle(result, "step_profile", machine, args.allow_busy, args.out)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ def main(argv=None) -> int:
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
     run.add_argument("--side-by-side", type=int, default=1, metavar="P",
-                     help="train P runs at once, each in its own process with cores/P threads (ssllib.side_by_side)")
+                     help="train P runs at once, each in its own process with cores/P threads "
+                          "(ssllib.side_by_side)")
     submit.add_argument("--cluster", default=None, help="slurm | local | debug (default: slurm if found, else local)")
     submit.add_argument("--folder", default=None, help="submitit's logs and the ledger (default ~/.cache/ssllib/submitit)")
     submit.add_argument("--wait", action="store_true", help="wait for the jobs and print their results")
