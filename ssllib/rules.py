@@ -24,7 +24,9 @@ TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is ab
 #     encoder Sec. 2.3 reads as h(f(.)), and Table 4, whose Sec. 3.3 "analyzed vector is P_a".
 #     Both m_r's are shown wherever p was measured.
 #     A run the paper says does not collapse that ends under PARTIAL_M_R before PARTIAL_MIN_STEPS
-#     cannot test the claim: "not testable at this length".
+#     cannot test the claim: "not testable at this length".  A variant judged on fewer of the
+#     length's planned seeds (the experiment's default seeds there) than planned is "undecided":
+#     one seed that collapses, or not, does not speak for the three planned.
 #  6. accuracy claims: the run plan (ssllib.plan), judged by ssllib.accuracy (intervals, Holm).
 #  7. every claim the paper makes in a table gets a verdict (collapse and accuracy halves alike).
 #  8. the scorecard counts collapse and accuracy claims apart, a claim resting on the same runs
@@ -144,14 +146,36 @@ def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, toleranc
     return dict(out, reason=f"seed spread ({noise:.1f}) too large to tell a {tolerance:g}-point difference")
 
 
+def planned_seeds(experiment: str, records) -> list[int] | None:
+    """The seeds `experiment` runs by default at the length its records were read at (None when
+    the records do not say their length, or the experiment is not a paper item)."""
+    from .items import ITEMS
+
+    profiles = {r.get("profile") for r in records}
+    if experiment not in ITEMS or len(profiles) != 1 or None in profiles or any("seed" not in r for r in records):
+        return None
+    return ITEMS[experiment].seeds_at(profiles.pop())
+
+
 def collapse_claims(experiment, item, records, reference=None):
-    """One collapse claim per variant the paper reports on, against `reference`'s m_r."""
+    """One collapse claim per variant the paper reports on, against `reference`'s m_r.  A variant
+    with fewer of the length's planned seeds than planned is 'undecided' (rule 5, third part)."""
     paper = REPORTED[experiment]
     v = by_variant(records)
     ref = mean_std(r["metrics"]["m_r"] for r in v[reference])[0] if reference in v else None
-    return [collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None,
-                           p.get("collapse_of", "z"))
-            for name, p in paper.items() if name in v and "collapse" in p]
+    out = []
+    for name, p in paper.items():
+        if name not in v or "collapse" not in p:
+            continue
+        row = collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None,
+                             p.get("collapse_of", "z"))
+        planned = planned_seeds(experiment, v[name])
+        have = sorted({r["seed"] for r in v[name]} & set(planned)) if planned else []
+        if planned and len(have) < len(planned) and row["verdict"] != UNTESTED:
+            row = dict(row, verdict=UNDECIDED, reason=f"{len(have)} of the {len(planned)} planned seeds "
+                       f"({', '.join(map(str, planned))}) run: the verdict waits for the rest (rule 5)")
+        out.append(row)
+    return out
 
 
 def spearman(x, y) -> float:

@@ -82,6 +82,24 @@ def test_learns_features_is_judged_against_the_strongest_control():
     assert {c["verdict"] for c in claims_for("table2", records) if "learns" in c["claim"]} == {rules.UNDECIDED}
 
 
+def test_a_collapse_claim_waits_for_every_planned_seed_of_its_length():
+    from ssllib.items import ITEMS
+
+    def at(profile, seed, m_r):
+        return dict(rec("neither", m_r, 10, p_m_r=m_r), profile=profile, seed=seed)  # Table 4 judges p
+
+    planned = ITEMS["table4"].seeds_at("cpu_long")
+    assert len(planned) > 1
+    one = [c for c in claims_for("table4", [at("cpu_long", 0, 0.01)]) if c["claim"].endswith("collapses")]
+    assert [c["verdict"] for c in one] == [rules.UNDECIDED]
+    assert f"1 of the {len(planned)} planned seeds" in one[0]["reason"]
+    every = [at("cpu_long", s, 0.01) for s in planned]
+    assert {c["verdict"] for c in claims_for("table4", every) if c["claim"].endswith("collapses")} == {rules.REPRODUCED}
+    # an unplanned seed does not stand in for a planned one
+    extra = [at("cpu_long", s, 0.01) for s in planned[:-1]] + [at("cpu_long", 99, 0.01)]
+    assert {c["verdict"] for c in claims_for("table4", extra) if c["claim"].endswith("collapses")} == {rules.UNDECIDED}
+
+
 def test_table6_does_not_pass_on_a_collapsed_run():
     collapsed = [rec("one_bias", 0.01, 10, bias_centre_cos=0.99)]
     c = [c for c in claims_for("table5", collapsed) if c["item"] == "Table 6"][0]
