@@ -96,13 +96,6 @@ def measure(layout: tuple[int, int], args) -> dict:
 
 
 def main() -> int:
-    import torch
-
-    from idle import quiet_machine, run_shape, write_if_idle
-    from ssllib.config import profile_config
-    from ssllib.data import load_dataset
-    from ssllib.hardware import cpu_model, device_name
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="cpu_long")
     ap.add_argument("--layouts", default=f"1x{os.cpu_count()},{os.cpu_count()}x1",
@@ -116,7 +109,14 @@ def main() -> int:
     ap.add_argument("--allow-busy", action="store_true")
     ap.add_argument("--wait-s", type=float, default=240.0)
     args = ap.parse_args()
-    layouts = [parse_layout(x) for x in args.layouts.split(",")]
+    layouts = [parse_layout(x) for x in args.layouts.split(",")]  # a bad one is refused before torch loads
+    import torch
+
+    from idle import quiet_machine, run_shape, write_if_idle
+    from ssllib.config import profile_config
+    from ssllib.data import load_dataset
+    from ssllib.hardware import cpu_model, device_name
+
     cfg = profile_config(args.profile, dataset=args.dataset)
     data = load_dataset(args.dataset, args.data_dir)  # decoded into the cache once, before the children
     total, n_evals = run_shape(cfg, cfg.train_subset or len(data.train_x))
