@@ -25,8 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gpu_epoch import step_flops  # noqa: E402
-from idle import quiet_machine, refuse_unless_idle  # noqa: E402
-from input_pipeline import write_json  # noqa: E402
+from idle import quiet_machine, write_if_idle  # noqa: E402
 from ssllib.config import profile_config  # noqa: E402
 from ssllib.data import load_dataset  # noqa: E402
 from ssllib.hardware import cpu_model, cpu_native_bf16, device_name  # noqa: E402
@@ -91,9 +90,6 @@ def main() -> int:
         result |= {f"{name}_seconds_per_step": best[mode], f"{name}_gflop_per_s": gflops,
                    f"{name}_matmul_gflop_per_s": roof[mode], f"{name}_fraction_of_matmul": gflops / roof[mode]}
     result["bf16_speedup"] = best["off"] / best["bf16"]
-    if refuse_unless_idle(machine, args.allow_busy):
-        return 3
-    out = write_json(result, f"cpu_step-{cpu_model().replace(' ', '_')}.json", args.out)
     print(f"{result['device']}, profile {args.profile}: {flops / 1e9:.0f} GFLOP per step")
     for name in ("fp32", "bf16"):
         print(f"  {name}: {result[f'{name}_seconds_per_step']:.3f} s/step = {result[f'{name}_gflop_per_s']:.0f} "
@@ -101,8 +97,7 @@ def main() -> int:
               f"{result[f'{name}_matmul_gflop_per_s']:.0f}")
     print(f"  bf16 autocast is {result['bf16_speedup']:.2f}x fp32 (machine before {machine['before']}, "
           f"after {machine['after']}, idle={machine['idle']})")
-    print(f"wrote {out}")
-    return 0
+    return write_if_idle(result, "cpu_step", machine, args.allow_busy, args.out)
 
 
 if __name__ == "__main__":

@@ -120,22 +120,20 @@ def main(argv=None) -> int:
                                                            "m_r", "collapsed")}
                     print(f"{v} seed {s}: {json.dumps(m)}  [{path.name}]")
             return 0
-        for cfg_variant in variants:  # validate everything before the first long run
-            for s in seeds:
-                make_config(args.experiment, cfg_variant, args.profile, s, **overrides)
+        configs = {(v, s): make_config(args.experiment, v, args.profile, s, **overrides)  # validate
+                   for v in variants for s in seeds}                                     # before any run
+        force = args.force
         if args.side_by_side != 1:
             from .side_by_side import child_command, train_side_by_side
 
-            todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device,
-                                  args.force) for v in variants for s in seeds
-                    if args.force or not entry_path(make_config(args.experiment, v, args.profile, s, **overrides),
-                                                    args.profile).exists()]
+            todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device, force)
+                    for (v, s), cfg in configs.items() if force or not entry_path(cfg, args.profile).exists()]
             failed = train_side_by_side(todo, args.side_by_side)
             if failed:
                 return failed
-            args.force = False  # every run is trained now: what follows reads them
+            force = False  # every run is trained now: what follows reads them
         records = run_experiment(args.experiment, args.profile, seeds=seeds, variants=variants,
-                                 overrides=overrides, force=args.force, device=args.device,
+                                 overrides=overrides, force=force, device=args.device,
                                  data_dir=args.data_dir, progress=not args.no_progress)
         for r in records:
             print(f"{r['variant']} seed {r['seed']}: linear {r['metrics']['linear_acc']:.2f}% "

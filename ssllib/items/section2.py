@@ -3,17 +3,20 @@ over augmentations, A.3), Table 2 / Figure 7 (which Siamese architectures collap
 20-epoch learning curve, Figure 3 (a learned inverse predictor, A.5)."""
 from __future__ import annotations
 
+from ..config import PROFILES
 from ..experiment_spec import SHORT, Experiment
 
 
-
-def _long_views(n_views: int, steps: int = 1950, warmup_steps: int = 390, images: int = 50000) -> dict:
-    """Table 1's N-view variant at the long length: a batch of 512/N images (about a 2-view step's
-    cost), as many steps, warm-up steps and steps between evaluations as a cpu_long run, and
-    SimSiam's learning rate (base_lr x batch / 256 = 0.5, as at the cpu length)."""
-    batch = {10: 52, 25: 20}[n_views]  # the cpu length's batches
-    return dict(batch_size=batch, epochs=steps * batch / images, warmup_epochs=warmup_steps * batch / images,
-                eval_every=warmup_steps * batch / images, base_lr=0.5 * 256 / batch)
+def _at_long_length(batch: int) -> dict:
+    """Table 1's N-view variant at the long length, with its batch of 512/N images (about a 2-view
+    step's cost): cpu_long's epochs, warm-up and evaluation spacing scaled by batch / cpu_long's
+    batch, so that it takes as many steps (and warm-up steps, and steps between evaluations) as a
+    cpu_long run, up to the rounding of a partial epoch; SimSiam's learning rate (base_lr x
+    batch / 256 = 0.5, as at the cpu length)."""
+    long = PROFILES["cpu_long"]
+    f = batch / long["batch_size"]
+    return dict(batch_size=batch, epochs=long["epochs"] * f, warmup_epochs=long["warmup_epochs"] * f,
+                eval_every=long["eval_every"] * f, base_lr=0.5 * 256 / batch)
 
 
 SECTION = ("Zhang et al. (2022)", "Section 2: SimSiam's explanation revisited")
@@ -39,10 +42,9 @@ ITEMS = {
                                                      base_lr=round(0.5 * 256 / 52, 6)),
                                "same_batch_25": dict(batch_size=20, epochs=0.6, warmup_epochs=0.04,
                                                      base_lr=0.5 * 256 / 20)},
-                       # the long length: the 1950 steps of a cpu_long run (10 epochs of 50,000 at
-                       # 256 images) with its 390-step warm-up and an evaluation every 390 steps;
-                       # the moving average sees every image 10 times
-                       "cpu_long": {f"same_batch_{n}": _long_views(n) for n in (10, 25)}},
+                       # the long length: about as many steps as a cpu_long run, which the moving
+                       # average runs as it is (every image seen once an epoch)
+                       "cpu_long": {"same_batch_10": _at_long_length(52), "same_batch_25": _at_long_length(20)}},
         long_variants=("moving_average", "same_batch_10", "same_batch_25"),  # their collapse claims
     ),
     "table2": Experiment(
