@@ -249,6 +249,33 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     return first
 
 
+def head_check(long_ch: Chapter):
+    """Issue 27's head check, read out: the planned claim that our projector's affine final BN does not
+    change SimSiam's accuracy against the reference head's affine-free one (`plan.HEAD_CHECK`), and
+    what its verdict means for the records trained with our head.  Glues `table2_head_check`."""
+    from IPython.display import Markdown
+
+    from .plan import HEAD_CHECK
+
+    row = next((c for c in verdicts_of(long_ch) if c["claim"] == HEAD_CHECK), None) if long_ch.records else None
+    if row is None:
+        text = f"not run at {long_ch.profile} on {long_ch.dataset}: the records trained with our head are unchecked"
+    else:
+        margin = f"±{row['margin']:g} points" if row.get("margin") is not None else "the plan's margin"
+        reading = {
+            rules.REPRODUCED: f"the records trained with our head stand: its affine final BN moves SimSiam's "
+                              f"accuracy by less than {margin}",
+            rules.NOT: f"our head changes SimSiam's accuracy by more than {margin}: the records trained with it "
+                       "are not the reference SimSiam's",
+            rules.UNDECIDED: "neither shown to stand nor to fall: " + row.get("reason", ""),
+        }.get(row["verdict"], row.get("reason", "") or "not judged")
+        ours = f"{row['ours']}: " if row["ours"] != "–" else ""
+        text = f"{ours}**{row['verdict']}** - {reading}"
+    glue("table2_head_check", text)
+    return Markdown(f"Head check at `{long_ch.profile}` on {DATASET_NAMES.get(long_ch.dataset, long_ch.dataset)} "
+                    f"(our head vs the reference head): {text}.")
+
+
 def claims_of(name: str, profile: str, dataset: str = "cifar10", item: str | None = None):
     """Another experiment's claims (only `item`'s, if given), judged on its cached runs: a chapter
     showing the claims of runs it shares."""

@@ -291,3 +291,26 @@ def test_a_run_trained_again_under_another_chapters_name_counts_once():
     assert len(report.distinct_runs(same + [other])) == 2
     assert "reused_from" not in report.distinct_runs(list(reversed(same)))[0]  # the original is kept
     assert rules.forecast_claim(same + [other])["ours"] == "2 runs"  # too few to correlate, counted once each
+
+
+def test_the_head_check_says_whether_the_records_trained_with_our_head_stand(monkeypatch):
+    """Issue 27: the planned 'our head does not change SimSiam's accuracy' claim, read out in the
+    Table 2 chapter as what its verdict means for the records trained with our head."""
+    from ssllib import chapter
+
+    glued = {}
+    monkeypatch.setattr(chapter, "glue", glued.__setitem__)
+
+    def seeds(variant, acc):
+        return [rec(variant, 0.9, acc), rec(variant, 0.9, acc + 0.4)]
+
+    def check(records):
+        shown = chapter.head_check(chapter.Chapter("table2", "cpu_long", records)).data
+        assert glued["table2_head_check"] in shown
+        return glued["table2_head_check"]
+
+    same = check(seeds("simsiam", 50) + seeds("simsiam_reference_head", 50.2))
+    assert f"**{rules.REPRODUCED}**" in same and "stand" in same
+    far = check(seeds("simsiam", 50) + seeds("simsiam_reference_head", 40))
+    assert f"**{rules.NOT}**" in far and "not the reference SimSiam's" in far
+    assert "not run" in check(seeds("simsiam", 50)) and "not run" in check([])
