@@ -256,3 +256,66 @@ def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar1
             out += [f"{name}/{r['variant']} seed {r.get('seed')}" for r in records
                     if r["variant"] in names and r.get("seed") not in seeds]
     return sorted(set(out))
+
+
+def _arm_names(c: PlannedClaim) -> set:
+    return {c.a, *(c.b if isinstance(c.b, tuple) else (c.b,))}
+
+
+def with_reference_head(length: str, dataset: str = "cifar10", family: dict | None = None):
+    """What the head check (issue 27) means for the verdicts: every planned claim at `length` with a
+    plain-SimSiam arm (any variant that trains Table 2's SimSiam, found by its training key, labels
+    aside) judged again with that arm's runs replaced, seed for seed, by Table 2's
+    `simsiam_reference_head` runs (a seed the reference head lacks is left out), in one Holm family
+    as always; beside the verdict as it stands (`family`: records by experiment, default read from
+    the cache).  Only where the other arm does not carry our head
+    (an untrained control, or a run behind another projector, as Table 5's simple predictors) is the
+    swap like for like; a claim whose other arm was trained with our head is listed, not re-judged
+    (both arms would need the reference head).  The head check's own claim is left out."""
+    import pandas as pd
+
+    from .config import Config, config_hash
+    from .experiments import make_config
+    from .plan import HEAD_CHECK
+
+    family = family if family is not None else {k: list(v) for k, v in _family_records(length, dataset)}
+    ref = {r["seed"]: r for r in family.get("table2", []) if r["variant"] == "simsiam_reference_head"}
+    if not ref:
+        return f"no reference-head run at {length} on {dataset}"
+
+    def trains_simsiam(r):
+        ours = make_config("table2", "simsiam", length, r["seed"], dataset=dataset)
+        return config_hash(Config(**r["config"]), labels=False) == config_hash(ours, labels=False)
+
+    swapped, arms = {}, {}
+    for name, records in family.items():
+        simsiam = [r for r in records if trains_simsiam(r)]
+        arms[name] = {r["variant"] for r in simsiam}
+        swapped[name] = [r for r in records if r not in simsiam] + [
+            dict(ref[r["seed"]], experiment=name, variant=r["variant"]) for r in simsiam if r["seed"] in ref]
+    now = {(r["experiment"], r["claim"]): r for r in judge(family, length, dataset)}
+    touched = {(c.experiment, c.claim) for name in family for c in planned(name, dataset)
+               if c.claim != HEAD_CHECK and _arm_names(c) & arms[name]}
+    def our_head(r):  # trained behind our projector's affine final BN
+        cfg = r["config"]
+        return r["train"]["steps"] > 0 and cfg.get("proj_last_bn", True) and cfg.get("proj_last_bn_affine", True)
+
+    def other_arms(name, c):  # the claim's runs that are not plain SimSiam
+        v = by_variant(family[name])
+        return [r for n in _arm_names(c) - arms[name] for r in v.get(n, [])]
+
+    like_for_like = {(c.experiment, c.claim) for name in family for c in planned(name, dataset)
+                     if not any(our_head(r) for r in other_arms(name, c))}
+    rows = []
+    for r in judge(swapped, length, dataset):
+        key = (r["experiment"], r["claim"])
+        if key not in touched:
+            continue
+        fair = key in like_for_like
+        interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
+                    if fair and r.get("difference") is not None else "–")
+        rows.append({"claim": f"{key[0]}: {key[1]}", "with our head": now[key]["verdict"],
+                     "with the reference head": r["verdict"] if fair else
+                     "– (the other arm has our head too: not re-judged)",
+                     "its runs": r["ours"] if fair else "–", "difference [interval]": interval})
+    return pd.DataFrame(rows).set_index("claim") if rows else "no planned claim with a SimSiam arm at this length"

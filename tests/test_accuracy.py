@@ -102,3 +102,32 @@ def test_holm_makes_a_claim_borderline_alone_undecided_in_a_family():
     in_family = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(records), "cpu_long")] + noise)[0]
     assert in_family["verdict"] == rules.UNDECIDED and "80% power" in in_family["reason"]
     assert in_family["p_holm"] == pytest.approx(min(1.0, 10 * alone["p_holm"]))
+
+
+def test_the_head_check_rejudges_a_simsiam_arm_only_against_arms_without_our_head():
+    """Issue 27: with SimSiam's runs swapped, seed for seed, for the reference head's, a claim
+    whose other arm is untrained or behind another projector is judged again; one whose other arm
+    has our head too is listed, not re-judged; the head check's own claim is left out."""
+    from ssllib.experiments import make_config
+    from ssllib.plan import HEAD_CHECK
+
+    def run(exp, variant, seed, acc, steps=1950):
+        return {"experiment": exp, "variant": variant, "seed": seed, "profile": "cpu_long",
+                "config": make_config(exp, variant, "cpu_long", seed).to_dict(), "train": {"steps": steps},
+                "provenance": {"device": "cpu"}, "metrics": {"linear_acc": acc + seed / 5, "knn_acc": acc + seed / 5}}
+
+    def arm(exp, variant, acc, **kw):
+        return [run(exp, variant, s, acc, **kw) for s in (0, 1, 2)]
+
+    family = {"table2": arm("table2", "simsiam", 53) + arm("table2", "simsiam_reference_head", 40)
+              + arm("table2", "random_init", 36, steps=0),
+              "table5": arm("table5", "simsiam", 53) + arm("table5", "one_bias", 39),
+              "fig3": arm("fig3", "simsiam", 53) + arm("fig3", "inverse_predictor", 45)}
+    t = accuracy.with_reference_head("cpu_long", family=family)
+    bias = t.loc["table5: a single bias is far below the MLP predictor"]
+    assert bias["with our head"] == rules.REPRODUCED and bias["with the reference head"] != rules.REPRODUCED
+    assert "40.20%" in bias["its runs"]  # the reference head's mean, not ours
+    fig3 = t.loc["fig3: SimSiam is somewhat better than with a learned inverse predictor"]
+    assert fig3["with our head"] == rules.REPRODUCED and "not re-judged" in fig3["with the reference head"]
+    assert not any(HEAD_CHECK in claim for claim in t.index)
+    assert isinstance(accuracy.with_reference_head("cpu_long", family={"table5": family["table5"]}), str)
