@@ -312,10 +312,8 @@ def with_reference_head(length: str, dataset: str = "cifar10", family: dict | No
         if key not in touched:
             continue
         fair = key in like_for_like
-        interval = (f"{r['difference']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
-                    if fair and r.get("difference") is not None else "–")
         rows.append({"claim": f"{key[0]}: {key[1]}", "with our head": now[key]["verdict"],
                      "with the reference head": r["verdict"] if fair else
                      "– (the other arm has our head too: not re-judged)",
-                     "its runs": r["ours"] if fair else "–", "difference [interval]": interval})
+                     "its runs and difference": r["ours"] if fair else "–"})
     return pd.DataFrame(rows).set_index("claim") if rows else "no planned claim with a SimSiam arm at this length"
