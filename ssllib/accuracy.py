@@ -268,10 +268,10 @@ def with_reference_head(length: str, dataset: str = "cifar10", family: dict | No
     aside) judged again with that arm's runs replaced, seed for seed, by Table 2's
     `simsiam_reference_head` runs (a seed the reference head lacks is left out), in one Holm family
     as always; beside the verdict as it stands (`family`: records by experiment, default read from
-    the cache).  Only where the other arm does not carry our head
-    (an untrained control, or a run behind another projector, as Table 5's simple predictors) is the
-    swap like for like; a claim whose other arm was trained with our head is listed, not re-judged
-    (both arms would need the reference head).  The head check's own claim is left out."""
+    the cache).  Only where the other arm does not carry our head (an untrained control, or a run
+    behind another projector, as Table 5's simple predictors) is the swap like for like; a claim
+    whose other arm was trained with our head is listed, not re-judged (both arms would need the
+    reference head).  The head check's own claim is left out."""
     import pandas as pd
 
     from .config import Config, config_hash
@@ -296,6 +296,7 @@ def with_reference_head(length: str, dataset: str = "cifar10", family: dict | No
     now = {(r["experiment"], r["claim"]): r for r in judge(family, length, dataset)}
     touched = {(c.experiment, c.claim) for name in family for c in planned(name, dataset)
                if c.claim != HEAD_CHECK and _arm_names(c) & arms[name]}
+
     def our_head(r):  # trained behind our projector's affine final BN
         cfg = r["config"]
         return r["train"]["steps"] > 0 and cfg.get("proj_last_bn", True) and cfg.get("proj_last_bn_affine", True)
