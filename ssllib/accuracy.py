@@ -251,7 +251,7 @@ def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar1
     out = []
     for name, records in records_by_experiment.items():
         for c in planned(name, dataset):
-            names = {c.a, *(c.b if isinstance(c.b, tuple) else (c.b,))}
+            names = _arm_names(c)
             seeds = c.seeds.get(length, ())
             out += [f"{name}/{r['variant']} seed {r.get('seed')}" for r in records
                     if r["variant"] in names and r.get("seed") not in seeds]
