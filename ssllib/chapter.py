@@ -161,13 +161,15 @@ def verdicts_of(ch: Chapter) -> list[dict]:
 
 
 def glue_metrics(ch: Chapter, prefix: str | None = None) -> None:
-    """Glue each variant's final metrics (mean over seeds) as `<prefix>_<variant>_<metric>`."""
+    """Glue each variant's final metrics (mean over seeds) as `<prefix>_<variant>_<metric>`: an
+    accuracy (in %) to one decimal, as the tables show it; the collapse indicators to three."""
     prefix = prefix or ch.name
     by = ch.by_variant
     for v in experiments.get_experiment(ch.name).variants:
         for key in GLUED:
             have = [r["metrics"][key] for r in by.get(v, []) if key in r["metrics"]]
-            glue(f"{prefix}_{v}_{key}", f"{report.mean_std(have)[0]:.3f}" if have else "(not run)")
+            places = 1 if key.endswith("_acc") else 3
+            glue(f"{prefix}_{v}_{key}", f"{report.mean_std(have)[0]:.{places}f}" if have else "(not run)")
 
 
 def glue_paper(ch: Chapter) -> None:

@@ -314,3 +314,16 @@ def test_the_head_check_says_whether_the_records_trained_with_our_head_stand(mon
     far = check(seeds("simsiam", 50) + seeds("simsiam_reference_head", 40))
     assert f"**{rules.NOT}**" in far and "not the reference SimSiam's" in far
     assert "not run" in check(seeds("simsiam", 50)) and "not run" in check([])
+
+
+def test_glued_metrics_are_the_mean_over_seeds_accuracy_to_one_decimal_collapse_to_three(monkeypatch):
+    """The prose quotes a variant's metrics through glue: the mean over its seeds, an accuracy (%) to
+    one decimal as the tables show it, a collapse indicator to three; a variant not run says so."""
+    from ssllib import chapter
+
+    glued = {}
+    monkeypatch.setattr(chapter, "glue", glued.__setitem__)
+    records = [rec("both", 0.9, 22.94), rec("both", 0.8, 23.0)]
+    chapter.glue_metrics(chapter.Chapter("table4", "cpu_long", records), prefix="t4")
+    assert glued["t4_both_linear_acc"] == "23.0" and glued["t4_both_m_r"] == "0.850"
+    assert glued["t4_o_e_only_linear_acc"] == "(not run)"
