@@ -25,8 +25,9 @@ from .paper import REPORTED
 from .results import read_curve
 from .verdicts import claims_for, overtakes
 
-# the metrics glued for every variant, as "{value:.3f}" or "(not run)"
-GLUED = ("m_r", "m_o", "linear_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
+# the metrics glued for every variant (`glue_metrics`): an accuracy to one decimal, the rest to three,
+# or "(not run)"
+GLUED = ("m_r", "m_o", "linear_acc", "knn_acc", "z_std_sqrt_d", "bias_centre_cos", "a8_measured_coef",
          "a8_predicted_coef", "eta_p", "eta_z", "covariance_z")
 
 
@@ -306,9 +307,6 @@ def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None):
 
 def _glue_long(long_ch: Chapter, prefix: str, records, claims: list[dict]) -> None:
     glue_metrics(long_ch, prefix=prefix)
-    for v in experiments.get_experiment(long_ch.name).variants:
-        have = [r["metrics"]["knn_acc"] for r in long_ch.by_variant.get(v, [])]
-        glue(f"{prefix}_{v}_knn_acc", f"{report.mean_std(have)[0]:.1f}" if have else "(not run)")
     counts = [len(long_ch.by_variant[v]) for v in experiments.get_experiment(long_ch.name).variants_at(long_ch.profile)
               if long_ch.by_variant.get(v)]
     glue(f"{prefix}_seeds", report.n_seeds(min(counts)) if counts else "no seeds yet")

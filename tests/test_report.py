@@ -323,7 +323,8 @@ def test_glued_metrics_are_the_mean_over_seeds_accuracy_to_one_decimal_collapse_
 
     glued = {}
     monkeypatch.setattr(chapter, "glue", glued.__setitem__)
-    records = [rec("both", 0.9, 22.94), rec("both", 0.8, 23.0)]
+    records = [rec("both", 0.9, 22.94, knn_acc=12.84), rec("both", 0.8, 23.0, knn_acc=12.9)]
     chapter.glue_metrics(chapter.Chapter("table4", "cpu_long", records), prefix="t4")
     assert glued["t4_both_linear_acc"] == "23.0" and glued["t4_both_m_r"] == "0.850"
+    assert glued["t4_both_knn_acc"] == "12.9"
     assert glued["t4_o_e_only_linear_acc"] == "(not run)"
