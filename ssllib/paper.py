@@ -56,6 +56,7 @@ TABLE5 = {  # Table 5: linear evaluation (CIFAR-100 in the paper); the simple pr
     # l2-normalised encoder output from a projector without final BN (the authors' code), the MLP
     # row is plain SimSiam (66.9, as Table 2's 66.62)
     "simsiam": {"label": "SimSiam, MLP predictor", "collapse": False, "top1": 66.9},
+    "mlp_authors_projector": {"label": "MLP predictor behind the Table 5 projector (ours: the like-for-like arm)"},
     "mlp": {"label": "MLP predictor on l2-normalised z (ours, not in the paper)"},
     "two_fc": {"label": "Two FC: FC+FC+Bias", "collapse": False, "top1": 66.7},
     "one_fc": {"label": "One FC: Tanh(FC)", "collapse": False, "top1": 64.82},

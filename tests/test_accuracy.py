@@ -124,7 +124,7 @@ def test_the_head_check_rejudges_a_simsiam_arm_only_against_arms_without_our_hea
               "table5": arm("table5", "simsiam", 53) + arm("table5", "one_bias", 39),
               "fig3": arm("fig3", "simsiam", 53) + arm("fig3", "inverse_predictor", 45)}
     t = accuracy.with_reference_head("cpu_long", family=family)
-    bias = t.loc["table5: a single bias is far below the MLP predictor"]
+    bias = t.loc["table5: a single bias is far below the MLP predictor (SimSiam behind our head)"]
     assert bias["with our head"] == rules.REPRODUCED and bias["with the reference head"] != rules.REPRODUCED
     assert "40.20%" in bias["its runs and difference"]  # the reference head's mean, not ours
     fig3 = t.loc["fig3: SimSiam is somewhat better than with a learned inverse predictor"]

@@ -33,14 +33,19 @@ ITEMS = {
         # projector with no final BN and a last Linear with bias (proj_last_bn=False).  Extras,
         # not in the paper: "mlp" (an MLP on an l2-normalised z) and the simple predictors behind
         # our A.1 projector with its final BN ("*_bn_head", the book's runs before 2026-11-30)
+        # The like-for-like arm (plan amendment of 2026-12-03, before its runs): SimSiam's MLP
+        # predictor behind the same projector as the simple predictors (no final BN), so that
+        # Table 5's orderings change the predictor alone, and Table 6's "the MLP's last bias aligns
+        # with the centre" is tested where the projector does not pin the centre near 0
         variants={"simsiam": dict(loss="simsiam", predictor="mlp"),
+                  "mlp_authors_projector": dict(loss="simsiam", predictor="mlp", proj_last_bn=False),
                   "mlp": dict(loss="simsiam", predictor="mlp", normalize_z=True),
                   **{name + head: dict(loss="simsiam", predictor=pred, normalize_z=True, **kw)
                      for head, kw in (("", dict(proj_last_bn=False)), ("_bn_head", {}))
                      for name, pred in (("two_fc", "fc_fc_bias"), ("one_fc", "tanh_clamped_fc"), ("one_bias", "bias"))}},
         section=SECTION, notebook="table5_simple_predictors.ipynb",
         item="Tables 5-6", judge="table5",
-        scale=SHORT, long_variants=("simsiam", "mlp", "two_fc", "one_bias", "one_fc",  # one_fc: its collapse claim
+        scale=SHORT, long_variants=("simsiam", "mlp_authors_projector", "mlp", "two_fc", "one_bias", "one_fc",  # one_fc: its collapse claim
                                                      "two_fc_bn_head", "one_bias_bn_head"),
     ),
 }
