@@ -1,6 +1,7 @@
 """The accuracy verdicts (the rules page, "Accuracy claims"): every claim of the run plan
 (`ssllib.plan`) judged by the estimated difference with its confidence interval, Holm-adjusted
-over the plan's claims at that length and dataset, with the training device as a blocking factor.
+over the plan's family at that length and dataset: every planned claim counts, one not run (or not
+testable) with p = 1, so that a verdict does not move with the order in which runs land.
 
 - order ("a beats b by at least `gap`"): reproduced when Holm rejects "no difference" and the
   estimate lies in the paper's direction by at least `gap`; not reproduced when Holm rejects it
@@ -10,8 +11,13 @@ over the plan's claims at that length and dataset, with the training device as a
   rejects non-equivalence (the 90% interval inside the margin); not reproduced when the interval
   at the claim's Holm level lies wholly outside it.
 - at_least ("a not worse than b by more than `gap`"): one-sided, the same way.
-Only the plan's seeds count; a claim whose planned seeds are not all in is undecided; at a length
-the plan does not judge the claim at, it is "not testable at this length".
+The primary estimate is Welch's over every planned seed; where the runs mix devices, the estimate
+blocked by device is the sensitivity analysis, and a verdict other than undecided needs both to
+agree.  Only the plan's seeds count; a claim whose planned seeds are not all in is undecided; an
+arm that has not learned (linear accuracy under the strongest untrained control + LEARNS_GAP)
+cannot be ordered: "not testable at this length".  Holm's adjusted p only falls as the rest of the
+family lands (it is monotone in each p), so a reproduced or not-reproduced verdict stands; an
+undecided one in an incomplete family is provisional.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ import statistics
 from functools import lru_cache
 
 from . import stats
-from .plan import PlannedClaim, at_length, planned
+from .plan import CONTROLS, LEARNS_GAP, PlannedClaim, at_length, family, planned
 from .report import by_variant, runs_of
 from .rules import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row
 
@@ -46,18 +52,47 @@ def _counted(claim: PlannedClaim, records: list, length: str | None):
     return ([r for r in records if r.get("seed", 0) in seeds], [r for r in records if r.get("seed", 0) not in seeds])
 
 
-def estimate(a: list, b: list, metric: str) -> tuple[stats.Difference, str]:
-    """The difference of `a` and `b` in `metric`: Welch when one device trained every run (or one
-    arm is untrained); otherwise blocked by device over the devices both arms ran on (pooled seed
-    variance).  Returns it and a note naming the devices left out because one arm never ran there."""
+def blocked_estimate(a: list, b: list, metric: str) -> tuple[stats.Difference | None, str]:
+    """The sensitivity analysis beside Welch: the difference of `a` and `b` in `metric` blocked by
+    device over the devices both arms ran on (pooled seed variance), with a note naming the devices
+    left out because one arm never ran there; (None, "") when one device trained every run (or one
+    arm is untrained), where it would only repeat Welch."""
     da, db = {device_of(r) for r in a} - {None}, {device_of(r) for r in b} - {None}
     if not da or not db or len(da | db) == 1:
-        return stats.welch(_values(a, metric), _values(b, metric)), ""
+        return None, ""
     cells = [{d: _values([r for r in rs if device_of(r) == d], metric) for d in ds & db & da}
              for rs, ds in ((a, da), (b, db))]
     dropped = sorted((da | db) - (da & db))
     note = f"runs on {', '.join(dropped)} in one arm only left out" if dropped else ""
-    return stats.blocked(cells[0], cells[1]), note
+    try:
+        return stats.blocked(cells[0], cells[1]), note
+    except ValueError as e:
+        return None, f"not estimable blocked by device: {e}"
+
+
+def strongest_control(table2_records: list) -> tuple[str, float] | None:
+    """The strongest untrained control (Table 2's random encoders and raw pixels) by mean linear
+    accuracy at the records' length and dataset: the "has learned" bar is LEARNS_GAP above it."""
+    v = by_variant(table2_records)
+    means = {n: statistics.fmean(_values(v[n], "linear_acc")) for n in CONTROLS if v.get(n)}
+    return max(means.items(), key=lambda kv: kv[1]) if means else None
+
+
+def unlearned(claim: PlannedClaim, arms: dict, control: tuple[str, float] | None) -> list[str]:
+    """The trained arms of `claim` (name -> counted records) whose mean linear accuracy is under the
+    "has learned" bar (the strongest untrained control + LEARNS_GAP points), in words.  Arms the
+    paper says do not work (`claim.may_fail`) and Table 2's own "learns features" claims (the bar
+    is their claim) are not gated."""
+    if control is None or claim.b == CONTROLS:
+        return []
+    out = []
+    for name, rs in arms.items():
+        if name in claim.may_fail or not rs or all(r.get("train", {}).get("steps", 1) == 0 for r in rs):
+            continue
+        mean = statistics.fmean(_values(rs, "linear_acc"))
+        if mean < control[1] + LEARNS_GAP:
+            out.append(f"{name} ({mean:.1f}% linear, {mean - control[1]:+.1f} points over {control[0]})")
+    return out
 
 
 def _device_mix(records) -> str:
@@ -68,13 +103,20 @@ def _device_mix(records) -> str:
     return "+".join(f"{n} {d}" for d, n in sorted(counts.items()))
 
 
-def judge_raw(claim: PlannedClaim, v: dict, length: str | None) -> dict:
+def _p(claim: PlannedClaim, d: stats.Difference) -> float:
+    return (d.p_two_sided() if claim.kind == "order" else stats.tost_p(d, claim.gap) if claim.kind == "equal"
+            else d.p_greater(-claim.gap))
+
+
+def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[str, float] | None = None) -> dict:
     """One planned claim on one experiment's records by variant: its row before Holm, with
-    `_diff` (the estimate) and `_p` (the p-value that enters the family), or a final verdict."""
+    `_diff` (Welch's estimate) and `_p` (the p-value that enters the family), `_blocked` and
+    `_p_blocked` (the device-blocked sensitivity analysis, or None), or a final verdict.  `control`:
+    the strongest untrained control at this length (strongest_control), for the has-learned gate."""
     metric = "kNN" if claim.metric == "knn_acc" else "linear"
     paper_text, paper_diff = _paper_text(claim)
     row = claim_row(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
-    row |= {"test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
+    row |= {"_extra": claim.extra, "blocked": "–", "unlearned": [], "test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
     row |= {"plan": f"{claim.kind}, {'gap' if claim.kind == 'order' else 'margin'} {claim.gap:g}, "
                     f"{metric}, seeds {list(claim.seeds.get(length, ()))} at {length}, {claim.dataset}; "
                     f"written {claim.written}" + (f"; {claim.note}" if claim.note else "")}
@@ -103,14 +145,19 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None) -> dict:
     if planned_n and (len(a) < planned_n or len(b) < planned_n):
         return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") +
                       f"{min(len(a), len(b))} of the {planned_n} planned seeds run"}
+    failed = unlearned(claim, {claim.a: a, b_name: b}, control)
+    if failed:
+        return row | {"verdict": TOO_SHORT, "unlearned": failed, "reason": row.get("reason", "") +
+                      f"an arm has not learned at this length: {'; '.join(failed)}, under the bar of "
+                      f"{LEARNS_GAP:g} points over the strongest untrained control; its order says nothing"}
     try:
-        d, note = estimate(a, b, claim.metric)
+        d = stats.welch(_values(a, claim.metric), _values(b, claim.metric))
     except ValueError as e:
         return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") + f"not estimable: {e}"}
-    p = (d.p_two_sided() if claim.kind == "order" else stats.tost_p(d, claim.gap) if claim.kind == "equal"
-         else d.p_greater(-claim.gap))
-    return row | {"_diff": d, "_p": p, "_note": note, "_planned_n": planned_n or min(len(a), len(b)),
-                  "_kind": claim.kind, "_gap": claim.gap}
+    blocked, note = blocked_estimate(a, b, claim.metric)
+    return row | {"_diff": d, "_p": _p(claim, d), "_blocked": blocked,
+                  "_p_blocked": _p(claim, blocked) if blocked else None, "_note": note,
+                  "_planned_n": planned_n or min(len(a), len(b)), "_kind": claim.kind, "_gap": claim.gap}
 
 
 def _paper_text(claim: PlannedClaim) -> tuple[str, float | None]:
@@ -127,54 +174,94 @@ def _paper_text(claim: PlannedClaim) -> tuple[str, float | None]:
     return text, None
 
 
-def finish(rows: list[dict]) -> list[dict]:
-    """Holm over the rows that reached an estimate (the family), then each verdict and its reason."""
-    family = [r for r in rows if "_p" in r]
-    adjusted = stats.holm([r["_p"] for r in family])
-    m = len(family)
-    for i, (r, p_adj) in enumerate(zip(family, adjusted)):
-        d, claim_kind, gap = r["_diff"], r["_kind"], r["_gap"]
-        level = stats.holm_level([f["_p"] for f in family], i)
-        lo, hi = d.interval(1 - 2 * stats.ALPHA if claim_kind == "equal" else 1 - stats.ALPHA)
-        shown = "90%" if claim_kind == "equal" else "95%"
-        r["difference"], r["ci_low"], r["ci_high"], r["p_holm"] = d.diff, lo, hi, p_adj
-        r["ours"] += (f"; difference {d.diff:+.2f} [{shown} CI {lo:+.2f}, {hi:+.2f}], Holm p {p_adj:.3g} "
-                      f"(family of {m}), {d.method}" + (f"; {r['_note']}" if r["_note"] else ""))
-        mde = stats.detectable(d.sd, r["_planned_n"], level=1 - stats.ALPHA / m)
-        undecided = f"the planned seeds detect a difference of {mde:.1f} points with 80% power"
-        base = r.get("reason", "")
-        if claim_kind == "order":
-            if p_adj < stats.ALPHA and d.diff >= gap:
-                verdict, why = REPRODUCED, ""
-            elif p_adj < stats.ALPHA and d.diff < 0:
-                verdict, why = NOT, "the interval lies wholly in the other direction"
-            elif p_adj < stats.ALPHA:
-                verdict, why = UNDECIDED, f"a difference, but under the claim's minimum gap {gap:g}"
-            else:
-                verdict, why = UNDECIDED, f"the interval holds 0 after Holm; {undecided}"
+def _decide(kind: str, d: stats.Difference, p_adj: float, level: float, gap: float, mde: str):
+    """The verdict of one estimate given its Holm-adjusted p and its Holm level, and why."""
+    undecided = f"the planned seeds detect a difference of {mde} points with 80% power"
+    if kind == "order":
+        if p_adj < stats.ALPHA and d.diff >= gap:
+            return REPRODUCED, ""
+        if p_adj < stats.ALPHA and d.diff < 0:
+            return NOT, "the interval lies wholly in the other direction"
+        if p_adj < stats.ALPHA:
+            return UNDECIDED, f"a difference, but under the claim's minimum gap {gap:g}"
+        return UNDECIDED, f"the interval holds 0 after Holm; {undecided}"
+    wlo, whi = d.interval(level)
+    outside = (whi < -gap) if kind == "at_least" else (wlo > gap or whi < -gap)
+    if p_adj < stats.ALPHA:
+        return REPRODUCED, ""
+    if outside:
+        return NOT, f"the interval at the claim's Holm level lies outside the margin {gap:g}"
+    return UNDECIDED, f"the interval is not inside +-{gap:g} after Holm; {undecided}"
+
+
+def _interval_text(d: stats.Difference, kind: str) -> str:
+    lo, hi = d.interval(1 - 2 * stats.ALPHA if kind == "equal" else 1 - stats.ALPHA)
+    return f"{d.diff:+.2f} [{'90%' if kind == 'equal' else '95%'} CI {lo:+.2f}, {hi:+.2f}]"
+
+
+def _finish_family(family_rows: list[dict], m: int, label: str) -> None:
+    """Holm over `family_rows` padded to the `m` planned claims with p = 1, then each verdict:
+    Welch's, and where the runs mix devices the blocked estimate's in the same family; a decided
+    verdict needs both."""
+    ps = [r["_p"] for r in family_rows] + [1.0] * (m - len(family_rows))
+    adjusted = stats.holm(ps)
+    for i, r in enumerate(family_rows):
+        d, kind, gap = r["_diff"], r["_kind"], r["_gap"]
+        level = stats.holm_level(ps, i)
+        lo, hi = d.interval(1 - 2 * stats.ALPHA if kind == "equal" else 1 - stats.ALPHA)
+        r["difference"], r["ci_low"], r["ci_high"], r["p_holm"] = d.diff, lo, hi, adjusted[i]
+        r["family"] = label
+        r["ours"] += f"; difference {_interval_text(d, kind)}, Holm p {adjusted[i]:.3g} ({label}), {d.method}"
+        mde = f"{stats.detectable(d.sd, r['_planned_n'], level=1 - stats.ALPHA / m):.1f}"
+        verdict, why = _decide(kind, d, adjusted[i], level, gap, mde)
+        r["welch"] = f"{_interval_text(d, kind)}: {verdict}"
+        if r["_blocked"] is not None:
+            ps_b = list(ps)
+            ps_b[i] = r["_p_blocked"]
+            b = r["_blocked"]
+            blocked, _ = _decide(kind, b, stats.holm(ps_b)[i], stats.holm_level(ps_b, i), gap, mde)
+            r["blocked"] = f"{_interval_text(b, kind)}, {b.method}" + (f", {r['_note']}" if r["_note"] else "") \
+                + f": {blocked}"
+            if blocked != verdict:
+                why = (f"Welch reads {verdict}, the estimate blocked by device {blocked}: a verdict needs both "
+                       f"({r['blocked']})")
+                verdict = UNDECIDED
         else:
-            wlo, whi = d.interval(level)
-            outside = (whi < -gap) if claim_kind == "at_least" else (wlo > gap or whi < -gap)
-            if p_adj < stats.ALPHA:
-                verdict, why = REPRODUCED, ""
-            elif outside:
-                verdict, why = NOT, f"the interval at the claim's Holm level lies outside the margin {gap:g}"
-            else:
-                verdict, why = UNDECIDED, f"the interval is not inside +-{gap:g} after Holm; {undecided}"
-        r["verdict"], r["reason"] = verdict, (base + why).strip()
+            r["blocked"] = "– (one device)"
+        if verdict == UNDECIDED and m > len(family_rows) and label.startswith("provisional"):
+            why = f"{label}: {why}"
+        r["verdict"], r["reason"] = verdict, (r.get("reason", "") + why).strip()
+
+
+def finish(rows: list[dict], m: int | None = None) -> list[dict]:
+    """Holm over the family: the rows that reached an estimate, padded with p = 1 up to `m`, the
+    number of claims the plan has at this length and dataset (default: the rows with an estimate),
+    then each verdict and its reason.  A labelled extra (a comparison a plan amendment replaced) is
+    judged alone, outside the family.  An undecided verdict while some planned claims are not in
+    reads "provisional (k of m planned claims in)"."""
+    in_family = [r for r in rows if "_p" in r and not r.get("_extra")]
+    m = max(m or 0, len(in_family))
+    label = (f"family of {m}" if len(in_family) == m
+             else f"provisional ({len(in_family)} of {m} planned claims in)")
+    _finish_family(in_family, m, label)
     for r in rows:
-        for k in ("_diff", "_p", "_note", "_planned_n", "_kind", "_gap"):
+        if "_p" in r and r.get("_extra"):
+            _finish_family([r], 1, "labelled extra, outside the family")
+        r["family"] = r.get("family", label)
+        for k in ("_diff", "_p", "_note", "_planned_n", "_kind", "_gap", "_blocked", "_p_blocked", "_extra"):
             r.pop(k, None)
     return rows
 
 
 def judge(records_by_experiment: dict, length: str | None, dataset: str = "cifar10") -> list[dict]:
-    """Every planned claim of the given experiments at `length`, judged together (one Holm family)."""
+    """Every planned claim of the given experiments at `length`, judged together in the plan's Holm
+    family there (the claims of experiments not given count as not run, p = 1)."""
+    control = strongest_control(records_by_experiment.get("table2", []))
     rows = []
     for name, records in records_by_experiment.items():
         v = by_variant(records)
-        rows += [dict(judge_raw(c, v, length), experiment=name) for c in planned(name, dataset)]
-    return finish(rows)
+        rows += [dict(judge_raw(c, v, length, control), experiment=name) for c in planned(name, dataset)]
+    return finish(rows, len(family(length, dataset)) if length else None)
 
 
 @lru_cache(maxsize=8)
