@@ -23,8 +23,8 @@ TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is ab
 #     where the paper's text names p = h(z) as the analysed vector: the Symmetric Predictor, whose
 #     encoder Sec. 2.3 reads as h(f(.)), and Table 4, whose Sec. 3.3 "analyzed vector is P_a".
 #     Both m_r's are shown wherever p was measured.
-#     A run the paper says does not collapse that ends under PARTIAL_M_R before PARTIAL_MIN_STEPS
-#     cannot test the claim: "not testable at this length".  A variant judged on fewer of the
+#     A run shorter than PARTIAL_MIN_STEPS that disagrees with the paper (either way) or ends under
+#     PARTIAL_M_R cannot test the claim: "not testable at this length".  A variant judged on fewer of the
 #     length's planned seeds (the experiment's default seeds there) than planned is "undecided":
 #     one seed that collapses, or not, does not speak for the three planned.
 #  6. accuracy claims: the run plan (ssllib.plan), judged by ssllib.accuracy (intervals, Holm).
@@ -74,16 +74,22 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
         ours += f"; lowest m_r over training {low:.3f}"
     paper = "collapses" if paper_collapse else "does not collapse"
     settled = all(r.get("train", {}).get("steps", 0) >= PARTIAL_MIN_STEPS for r in rs)
-    if collapsed == paper_collapse and not paper_collapse and m_r < PARTIAL_M_R and settled:
+    agrees = collapsed == paper_collapse
+    partial = agrees and not paper_collapse and m_r < PARTIAL_M_R
+    if not settled and (partial or not agrees):
+        # the short-run guard, in both directions: m_r can dip and recover, or fall later, within
+        # the first PARTIAL_MIN_STEPS steps, so a short run that disagrees settles nothing
+        steps = min(r.get("train", {}).get("steps", 0) for r in rs)
+        return claim_row(item, f"{label} {paper}", paper, ours, TOO_SHORT,
+                      f"{key} ended at {m_r:.3f} after {steps} steps, "
+                      + ("under " + str(PARTIAL_M_R) + ", inside the early dip that SimSiam's own m_r shows"
+                         if partial else "collapsed" if collapsed else "not (yet) collapsed")
+                      + f": a run shorter than {PARTIAL_MIN_STEPS} steps settles neither direction (rule 5)", **tag)
+    if partial:
         return claim_row(item, f"{label} {paper}", paper, ours, PARTLY,
                       f"{key} ended above the collapse threshold {COLLAPSE_M_R} but under {PARTIAL_M_R}, half "
                       "of a healthy run's (~1): a partial collapse", **tag)
-    if collapsed == paper_collapse and not paper_collapse and m_r < PARTIAL_M_R:
-        steps = min(r.get("train", {}).get("steps", 0) for r in rs)
-        return claim_row(item, f"{label} {paper}", paper, ours, TOO_SHORT,
-                      f"{key} ended under {PARTIAL_M_R} after {steps} steps: inside the early dip that SimSiam's "
-                      f"own m_r shows, so not settled before {PARTIAL_MIN_STEPS} steps (rule 5)", **tag)
-    if collapsed == paper_collapse:
+    if agrees:
         return claim_row(item, f"{label} {paper}", paper, ours, REPRODUCED, **tag)
     if paper_collapse and reference_m_r and m_r < 0.5 * reference_m_r:
         return claim_row(item, f"{label} {paper}", paper, ours, PARTLY,
@@ -178,15 +184,26 @@ def collapse_claims(experiment, item, records, reference=None):
     return out
 
 
+def _average_ranks(v) -> list[float]:
+    """Ranks from 0, tied values sharing the mean of their ranks."""
+    v = list(v)
+    order = sorted(range(len(v)), key=lambda i: v[i])
+    r = [0.0] * len(v)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2
+        i = j + 1
+    return r
+
+
 def spearman(x, y) -> float:
-    """Spearman rank correlation (ties broken by order; fine for continuous metrics)."""
-    def ranks(v):
-        order = sorted(range(len(v)), key=lambda i: v[i])
-        r = [0.0] * len(v)
-        for rank, i in enumerate(order):
-            r[i] = float(rank)
-        return r
-    rx, ry = ranks(list(x)), ranks(list(y))
+    """Spearman's rank correlation, ties given their average rank (as scipy.stats.spearmanr);
+    0 when either side is constant."""
+    rx, ry = _average_ranks(x), _average_ranks(y)
     mx, my = statistics.fmean(rx), statistics.fmean(ry)
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
     var = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5

@@ -12,9 +12,10 @@ from .items import ITEMS
 from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
-from .rules import NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, claim_row, collapse_claims, spearman
+from .rules import NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNTESTED, claim_row, collapse_claims, spearman
 
 
+M_R_CEILING = 0.95  # m_r of an untrained network behind the final BN is ~0.99: a run starting there cannot raise it
 FIRST_EPOCHS = 5  # Fig. 6 "except the first few epochs": a run shorter than this cannot show the fall
 
 
@@ -27,6 +28,8 @@ def trend(record, key):
 
 
 def fig4_claims(records):
+    from .results import read_curve
+
     v, p = by_variant(records), REPORTED["fig4"]
     claims = []
     def d(name, key):
@@ -38,7 +41,13 @@ def fig4_claims(records):
             verdict = REPRODUCED if ok_up and ok_down else PARTLY if ok_up or ok_down else NOT
             claims.append(claim_row("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
                                  ours, verdict, "" if verdict == REPRODUCED else "one of the two trends differs"))
-    if {"random", "centre", "residual"} <= set(v):
+    start = {n: mean_std(read_curve(r)[0]["m_r"] for r in v[n])[0] for n in ("residual",) if n in v}
+    if {"random", "centre", "residual"} <= set(v) and start["residual"] >= M_R_CEILING:
+        claims.append(claim_row("Figure 4", "a random gradient has a relatively small influence", p["random"]["text"],
+                                f"the residual run starts at m_r {start['residual']:.3f}", UNTESTED,
+                                f"m_r starts at its ceiling (>= {M_R_CEILING}): the residual component cannot "
+                                "raise it, so a comparison of the sizes of change says nothing"))
+    elif {"random", "centre", "residual"} <= set(v):
         rnd = max(abs(d("random", "m_o")), abs(d("random", "m_r")))
         other = min(max(abs(d(n, "m_o")), abs(d(n, "m_r"))) for n in ("centre", "residual"))
         claims.append(claim_row("Figure 4", "a random gradient has a relatively small influence",
@@ -64,23 +73,57 @@ def sweep_claims(records):
     return out
 
 
+# Table 6's predictors and the runs that test each: the MLP's last bias on the like-for-like arm
+# (behind the same projector as the simple predictors, plan amendment of 2026-12-03), SimSiam behind
+# our head beside it as a labelled extra
+TABLE6_RUNS = {"one_bias": (("one_bias", ""),),
+               "simsiam": (("mlp_authors_projector", " (behind the Table 5 projector)"),
+                           ("simsiam", " (SimSiam behind our head: extra)"))}
+
+
+def centre_dominated(rs) -> str:
+    """Why runs cannot test a bias-centre claim (Table 6, A.8), or "": a run that dipped under the
+    collapse threshold during training, or ended centre-dominated (m_o > m_r): there every output
+    is mostly the centre, so a bias along it says nothing about how the predictor avoids collapse."""
+    from .results import read_curve
+
+    why = []
+    for r in rs:
+        try:
+            low = min(row["m_r"] for row in read_curve(r))
+        except (KeyError, OSError, ValueError):
+            low = None
+        if low is not None and low < COLLAPSE_M_R:
+            why.append(f"seed {r.get('seed')} dipped to m_r {low:.3f}")
+        elif r["metrics"].get("m_o", 0) > r["metrics"]["m_r"]:
+            why.append(f"seed {r.get('seed')} ended centre-dominated (m_o {r['metrics']['m_o']:.2f} > "
+                       f"m_r {r['metrics']['m_r']:.2f})")
+    return "; ".join(why)
+
+
 def table5_claims(records):
-    """Table 5's collapse claims, Table 6's bias-centre similarity, A.8's coefficient."""
+    """Table 5's collapse claims, Table 6's bias-centre similarity, A.8's coefficient; the last two
+    only on runs that neither dipped under the collapse threshold nor ended centre-dominated."""
     v = by_variant(records)
     out = collapse_claims("table5", "Table 5", records, reference="simsiam")
     for name, paper_cos in TABLE6.items():
-        rs = [r for r in v.get(name, []) if "bias_centre_cos" in r["metrics"]]
-        if rs:
+        for variant, tag in TABLE6_RUNS[name]:
+            rs = [r for r in v.get(variant, []) if "bias_centre_cos" in r["metrics"]]
+            if not rs:
+                continue
             cos = mean_std(r["metrics"]["bias_centre_cos"] for r in rs)[0]
             collapsed = any(r["metrics"]["collapsed"] for r in rs)
             partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
-            verdict = (NOT if collapsed else TOO_SHORT if partial else REPRODUCED if cos >= 0.8
+            dominated = centre_dominated(rs)
+            verdict = (NOT if collapsed else TOO_SHORT if partial or dominated else REPRODUCED if cos >= 0.8
                        else PARTLY if cos >= 0.5 else NOT)
             out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
-                              "points along the centre o_z", f"cosine {paper_cos}", f"cosine {cos:.3f}", verdict,
+                              f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
+                              verdict,
                               "the run collapsed: every output is the centre, so alignment says nothing"
                               if collapsed else f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, "
                               "rule 5): its bias cannot test the claim" if partial
+                              else f"{dominated}: the bias cannot test the claim" if dominated
                               else "" if cos >= 0.8 else "reproduced needs cosine >= 0.8",
                               runs=runs_of(rs)))
     rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
@@ -88,10 +131,12 @@ def table5_claims(records):
         pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]
         meas = mean_std(r["metrics"]["a8_measured_coef"] for r in rs)[0]
         rel = abs(meas - pred) / abs(pred) if pred else float("inf")
+        dominated = centre_dominated(rs)
+        verdict = TOO_SHORT if dominated else REPRODUCED if rel < 0.25 else PARTLY if rel < 0.5 else NOT
         out.append(claim_row("A.8", "the bias converges to ((1-m)/m) o_z", "b = ((1-m)/m) o_z (Eq. 12)",
-                          f"coefficient measured {meas:.3f}, predicted {pred:.3f}",
-                          REPRODUCED if rel < 0.25 else PARTLY if rel < 0.5 else NOT,
-                          "" if rel < 0.25 else f"relative difference {rel:.0%}"))
+                          f"coefficient measured {meas:.3f}, predicted {pred:.3f}", verdict,
+                          f"{dominated}: the bias cannot test the claim" if dominated
+                          else "" if rel < 0.25 else f"relative difference {rel:.0%}", runs=runs_of(rs)))
     return out
 
 
@@ -155,13 +200,15 @@ def fig5_6_claims(records):
             peak, final = (mean_std(x)[0] for x in zip(*(_curve_drop(r) for r in v[name])))
             epochs = min(r["config"]["epochs"] for r in v[name])
             ok = final < 0.8 * peak
-            verdict = REPRODUCED if ok else NOT if epochs >= FIRST_EPOCHS else TOO_SHORT
+            # the guard both ways: a run shorter than the paper's "first epochs" can show neither the
+            # fall nor its absence
+            verdict = TOO_SHORT if epochs < FIRST_EPOCHS else REPRODUCED if ok else NOT
             out.append(claim_row("Figure 6", f"{p[name]['label']} decreases the covariance after the first epochs",
                               "falls during training except the first epochs",
                               f"peak {peak:.2f}, final {final:.2f} ({epochs:g} epochs)", verdict,
-                              "" if ok else "reproduced needs final < 0.8 x peak" + (
-                                  "" if epochs >= FIRST_EPOCHS else f"; the paper's fall comes after the first "
-                                  f"epochs and this run is shorter than {FIRST_EPOCHS} (rule 8)"),
+                              f"the paper's fall comes after the first epochs and this run is shorter than "
+                              f"{FIRST_EPOCHS} (rule 8)" if epochs < FIRST_EPOCHS
+                              else "" if ok else "reproduced needs final < 0.8 x peak",
                               runs=runs_of(v[name]), kind="other"))
     if "infonce" in v and "infonce_no_r_e" in v:
         full, cut = _final(v["infonce"], "covariance_z"), _final(v["infonce_no_r_e"], "covariance_z")
@@ -198,21 +245,31 @@ def fig5b_claims(records):
     return out
 
 
+FIG8_MIN_TEMPERATURES = 3  # a trend over temperatures needs at least three of them
+
+
 def fig8_claims(records):
-    """A.7 / Fig. 8: temperature against covariance (up), as a rank correlation; its accuracy half
-    ("higher temperature, lower accuracy") is an ordering of the run plan, judged like every other."""
+    """A.7 / Fig. 8: temperature against covariance (up), as Spearman's rank correlation of each
+    temperature's mean over seeds (three or more distinct temperatures; seeds of one temperature
+    are not a trend); its accuracy half ("higher temperature, lower accuracy") is an ordering of
+    the run plan, judged like every other."""
     rs = [r for r in records if "tau" in r["config"]["options"] and "covariance_z" in r["metrics"]]
-    if len(rs) < 3:
+    if not rs:
         return []
-    tau = [r["config"]["options"]["tau"] for r in rs]
-    out = []
-    for key, sign, what in (("covariance_z", 1, "a higher temperature gives a higher covariance"),):
-        rho = spearman(tau, [r["metrics"][key] for r in rs])
-        ok = rho * sign
-        out.append(claim_row("Figure 8", what, FIG8["trend"], f"Spearman ρ(τ, {key}) = {rho:+.2f} over {len(rs)} τ",
-                          REPRODUCED if ok >= 0.5 else PARTLY if ok > 0 else NOT,
-                          "" if ok >= 0.5 else "reproduced needs |ρ| >= 0.5 with the paper's sign"))
-    return out
+    by_tau = {}
+    for r in rs:
+        by_tau.setdefault(r["config"]["options"]["tau"], []).append(r["metrics"]["covariance_z"])
+    what = "a higher temperature gives a higher covariance"
+    if len(by_tau) < FIG8_MIN_TEMPERATURES:
+        return [claim_row("Figure 8", what, FIG8["trend"], f"{len(rs)} runs at τ = "
+                          f"{', '.join(f'{t:g}' for t in sorted(by_tau))}", UNTESTED,
+                          f"a trend needs {FIG8_MIN_TEMPERATURES} or more distinct temperatures", runs=runs_of(rs))]
+    taus = sorted(by_tau)
+    rho = spearman(taus, [mean_std(by_tau[t])[0] for t in taus])
+    return [claim_row("Figure 8", what, FIG8["trend"],
+                      f"Spearman ρ(τ, covariance_z) = {rho:+.2f} over {len(taus)} τ ({len(rs)} runs)",
+                      REPRODUCED if rho >= 0.5 else PARTLY if rho > 0 else NOT,
+                      "" if rho >= 0.5 else "reproduced needs ρ >= 0.5 with the paper's sign", runs=runs_of(rs))]
 
 
 def overtakes(records, key="knn_acc", min_gap=LEARNS_GAP) -> str:

@@ -5,16 +5,53 @@ from ssllib.config import config_hash
 
 
 def rec(variant, m_r, acc, collapsed=None, **extra):
-    return {"variant": variant, "metrics": {"m_r": m_r, "linear_acc": acc, **extra,
-                                            "collapsed": m_r < 0.1 if collapsed is None else collapsed}}
+    return {"variant": variant, "train": {"steps": 1950},  # past rule 5's short-run guard
+            "metrics": {"m_r": m_r, "linear_acc": acc, **extra,
+                        "collapsed": m_r < 0.1 if collapsed is None else collapsed}}
 
 
 def test_collapse_verdicts():
-    sim = [rec("simsiam", 0.5, 40)]
-    assert rules.collapse_claim("T", "X", [rec("x", 0.05, 10)], True, 0.5)["verdict"] == rules.REPRODUCED
-    assert rules.collapse_claim("T", "X", [rec("x", 0.2, 10)], True, 0.5)["verdict"] == rules.PARTLY
-    assert rules.collapse_claim("T", "X", [rec("x", 0.4, 10)], True, 0.5)["verdict"] == rules.NOT
+    def long(variant, m_r, acc):
+        return dict(rec(variant, m_r, acc), train={"steps": 1950})
+    sim = [long("simsiam", 0.5, 40)]
+    assert rules.collapse_claim("T", "X", [long("x", 0.05, 10)], True, 0.5)["verdict"] == rules.REPRODUCED
+    assert rules.collapse_claim("T", "X", [long("x", 0.2, 10)], True, 0.5)["verdict"] == rules.PARTLY
+    assert rules.collapse_claim("T", "X", [long("x", 0.4, 10)], True, 0.5)["verdict"] == rules.NOT
     assert rules.collapse_claim("T", "X", sim, False, None)["verdict"] == rules.REPRODUCED
+
+
+def test_the_short_run_guard_applies_in_both_directions():
+    """Issue 38: a run under 1000 steps that disagrees with the paper settles nothing, whether the
+    paper says it collapses (it may collapse later) or that it does not (it may recover); one that
+    agrees (and is not in the partial zone) stands."""
+    def short(m_r):
+        return dict(rec("x", m_r, 30), train={"steps": 146})
+    for paper_collapse, m_r in ((True, 0.9), (True, 0.2), (False, 0.05), (False, 0.3)):
+        row = rules.collapse_claim("T", "X", [short(m_r)], paper_collapse, 0.9)
+        assert row["verdict"] == rules.TOO_SHORT and "146 steps" in row["reason"], (paper_collapse, m_r)
+    assert rules.collapse_claim("T", "X", [short(0.05)], True, 0.9)["verdict"] == rules.REPRODUCED
+    assert rules.collapse_claim("T", "X", [short(0.9)], False, None)["verdict"] == rules.REPRODUCED
+
+
+def test_fig8_needs_three_temperatures_and_ranks_ties_alike():
+    """Issue 38: seeds of one temperature are not a trend (they read +0.50 before, ties broken by
+    order); Spearman gives tied values their average rank, as scipy does."""
+    from ssllib import verdicts
+
+    def run(tau, cov, seed=0):
+        return {"variant": f"tau_{tau:g}", "seed": seed, "config": {"options": {"tau": tau}},
+                "metrics": {"covariance_z": cov, "m_r": 0.9, "linear_acc": 40, "collapsed": False}}
+    one_tau = [run(0.2, c, s) for s, c in enumerate((3.0, 1.0, 2.0))]
+    assert verdicts.fig8_claims(one_tau)[0]["verdict"] == rules.UNTESTED
+    two = one_tau + [run(1.0, 5.0)]
+    assert verdicts.fig8_claims(two)[0]["verdict"] == rules.UNTESTED
+    three = two + [run(0.05, 0.5)]
+    row = verdicts.fig8_claims(three)[0]
+    assert row["verdict"] == rules.REPRODUCED and "over 3 τ" in row["ours"]
+    scipy_stats = __import__("pytest").importorskip("scipy.stats")
+    x, y = [1, 2, 2, 3, 3, 3], [4.0, 1.0, 5.0, 2.0, 2.0, 6.0]
+    assert abs(rules.spearman(x, y) - scipy_stats.spearmanr(x, y).statistic) < 1e-12
+    assert rules.spearman([1, 1, 1], [1, 2, 3]) == 0.0
 
 
 def test_rule5_a_long_run_ending_under_half_a_healthy_m_r_is_a_partial_collapse():
@@ -51,7 +88,7 @@ def test_rule6_accuracy_orderings_need_seeds_and_a_gap_beyond_their_spread():
 
 
 def test_rule5_collapse_is_judged_on_z_unless_the_paper_names_p():
-    healthy_z_collapsed_p = [rec("inverse_predictor", 0.5, 30, p_m_r=0.01)]
+    healthy_z_collapsed_p = [dict(rec("inverse_predictor", 0.5, 30, p_m_r=0.01), train={"steps": 1950})]
     c = rules.collapse_claim("Figure 3", "X", healthy_z_collapsed_p, False, None)
     assert c["verdict"] == rules.REPRODUCED and "m_r of p = 0.010" in c["ours"] and c["kind"] == "collapse"
     on_p = rules.collapse_claim("Table 4", "X", healthy_z_collapsed_p, False, None, of="p")
@@ -173,14 +210,23 @@ def test_book_build_leaves_out_missing_runs_and_names_them():
 
 
 def test_table6_and_a8_verdicts():
-    records = [rec("simsiam", 0.5, 40, bias_centre_cos=0.9),
+    records = [rec("mlp_authors_projector", 0.5, 40, bias_centre_cos=0.9),
+               rec("simsiam", 0.5, 40, bias_centre_cos=0.3),
                rec("one_bias", 0.6, 30, bias_centre_cos=0.6, a8_predicted_coef=2.0, a8_measured_coef=2.2)]
     verdicts = {c["item"] + ": " + c["claim"]: c["verdict"] for c in claims_for("table5", records)}
-    assert verdicts["Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"] == rules.REPRODUCED
+    mlp = "Table 6: the SimSiam, MLP predictor predictor's bias points along the centre o_z"
+    assert verdicts[mlp + " (behind the Table 5 projector)"] == rules.REPRODUCED  # the like-for-like arm
+    assert verdicts[mlp + " (SimSiam behind our head: extra)"] == rules.NOT
     assert verdicts["Table 6: the One bias: Bias predictor's bias points along the centre o_z"] == rules.PARTLY
     assert verdicts["A.8: the bias converges to ((1-m)/m) o_z"] == rules.REPRODUCED
     assert verdicts["Table 5: One bias: Bias does not collapse"] == rules.REPRODUCED
-    records[1]["metrics"]["m_r"] = 0.4  # a partial collapse cannot test where the bias points
+    records[2]["metrics"]["m_o"] = 0.9  # centre-dominated: every output mostly the centre (issue 38)
+    got = {c["item"]: c for c in claims_for("table5", records) if "centre" in c["claim"] or c["item"] == "A.8"
+           and "One bias" not in c["claim"]}
+    bias = [c for c in claims_for("table5", records) if "One bias" in c["claim"] and c["item"] == "Table 6"][0]
+    assert bias["verdict"] == rules.TOO_SHORT and "centre-dominated" in bias["reason"]
+    assert got["A.8"]["verdict"] == rules.TOO_SHORT and "centre-dominated" in got["A.8"]["reason"]
+    records[2]["metrics"]["m_r"] = 0.4  # a partial collapse cannot test where the bias points
     c = [c for c in claims_for("table5", records) if "One bias" in c["claim"] and c["item"] == "Table 6"][0]
     assert c["verdict"] == rules.TOO_SHORT and "partial collapse" in c["reason"]
 
@@ -193,7 +239,7 @@ def test_rule7_the_accuracy_halves_of_each_table_have_verdicts():
     assert got["keeping both beats o_e alone"] == rules.REPRODUCED
     assert got["r_e alone is about as accurate as both"] == rules.REPRODUCED
     assert got["r_e alone gives higher accuracy than o_e alone"] == rules.REPRODUCED
-    table5 = seeds("simsiam", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
+    table5 = seeds("mlp_authors_projector", 50) + seeds("one_bias", 30) + seeds("two_fc", 49)
     got = {c["claim"]: c["verdict"] for c in claims_for("table5", table5)}
     assert got["a single bias is far below the MLP predictor"] == rules.REPRODUCED
     assert got["two FC layers are about as accurate as the MLP predictor"] == rules.REPRODUCED
