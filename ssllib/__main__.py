@@ -1,4 +1,4 @@
-"""Command line: `python -m ssllib list | show <experiment> | run <experiment> [options]`.
+"""Command line: `python -m ssllib list | show <experiment> | run <experiment> [options] | queue [options]`.
 
     python -m ssllib run table2 --profile cpu --variant simsiam --seed 0 --set epochs=3
 Every bad value is one line on stderr naming it and the allowed values, and exit status 2.
@@ -60,6 +60,28 @@ def submit_jobs(args) -> int:
     return 0
 
 
+def run_queue(args) -> int:
+    """`queue`: the plan's missing runs in order (ssllib.queue); --dry-run prints them, otherwise
+    the next --next of them not already being trained are trained, --side-by-side at a time."""
+    from . import queue
+    from .side_by_side import train_side_by_side
+
+    needs = queue.build()
+    runs = queue.order(needs)
+    if args.dry_run:
+        total = sum(r.hours for r, _ in runs)
+        print(f"{len(runs)} planned runs missing, {total:.1f} CPU hours; in order:")
+        rate = {n.claim: n.rate for n in needs}
+        for i, (r, claims) in enumerate(runs, 1):
+            print(f"{i:3d}. {r}  [{r.hours:.2f} h]  {max(rate[c] for c in claims):.2f} claims/h: {'; '.join(claims)}")
+        return 0
+    todo = [queue.child(r, args.device) for r, _ in runs[:args.next]]
+    if not todo:
+        print("nothing to start: every planned run is cached or being trained")
+        return 0
+    return train_side_by_side(todo, args.side_by_side)
+
+
 def main(argv=None) -> int:
     ap = OneLineParser(prog="python -m ssllib", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -67,6 +89,11 @@ def main(argv=None) -> int:
     show = sub.add_parser("show", help="the cached results of an experiment")
     run = sub.add_parser("run", help="train (or load from the cache) an experiment")
     submit = sub.add_parser("submit", help="every missing run of an experiment (or all) as a submitit job")
+    queue = sub.add_parser("queue", help="the plan's missing runs, most claims settled per CPU hour first")
+    queue.add_argument("--dry-run", action="store_true", help="print the order, costs and claims served")
+    queue.add_argument("--next", type=int, default=1, metavar="N", help="train the next N (default 1)")
+    queue.add_argument("--side-by-side", type=int, default=1, metavar="P", help="P at a time, cores/P threads each")
+    queue.add_argument("--device", default="auto")
     for p in (show, run, submit):
         p.add_argument("experiment")
         p.add_argument("--profile", default="cpu")
@@ -95,6 +122,10 @@ def main(argv=None) -> int:
                 print(f"{name}: {exp.title}\n  variants: {', '.join(exp.variants)}")
             print(f"profiles: {', '.join(PROFILES)}")
             return 0
+        if args.cmd == "queue":
+            if args.next < 1:
+                raise ConfigError(f"bad --next {args.next}; allowed: 1 or more")
+            return run_queue(args)
         if args.profile not in PROFILES:
             raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
         if args.cmd == "submit":

@@ -67,6 +67,20 @@ def forest(rows, dataset: str = "cifar10"):
     return draw(chosen, title=f"{lengths}, {dataset}: every accuracy claim (one Holm family)")
 
 
+def accuracy_table(rows, dataset: str = "cifar10"):
+    """Every accuracy claim at the long length on `dataset`: Welch's estimate (the primary) and the
+    one blocked by training device (the sensitivity analysis, where the runs mix devices) side by
+    side, each with the verdict it alone would give, the family it was judged in, and the verdict."""
+    import pandas as pd
+
+    chosen = [r for r in rows if r["length"] in LONG_PROFILES and r["kind"] == "accuracy"
+              and r.get("dataset", "cifar10") == dataset]
+    out = [{"claim": f"{r['experiment']}: {r['claim']}", "Welch (primary)": r.get("welch") or "–",
+            "blocked by device": r.get("blocked") or "–", "family": r.get("family", "–"),
+            "verdict": r["verdict"]} for r in chosen]
+    return pd.DataFrame(out).set_index("claim") if out else f"no accuracy claim at the long length on {dataset}"
+
+
 def counts(rows):
     import pandas as pd
 

@@ -115,7 +115,7 @@ def table5_claims(records):
             collapsed = any(r["metrics"]["collapsed"] for r in rs)
             partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
             dominated = centre_dominated(rs)
-            verdict = (NOT if collapsed else TOO_SHORT if partial or dominated else REPRODUCED if cos >= 0.8
+            verdict = (TOO_SHORT if collapsed or partial or dominated else REPRODUCED if cos >= 0.8
                        else PARTLY if cos >= 0.5 else NOT)
             out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
                               f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
