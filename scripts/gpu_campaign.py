@@ -162,11 +162,21 @@ def flush(out: Path, work: Path, log: dict) -> None:
 
 
 def parse_run(text: str) -> tuple[str, str, int]:
+    """experiment:variant:seed, each a registered name (so that every path built from them, as the
+    run's log file, stays inside its folder); one line naming the bad value otherwise."""
+    from ssllib.experiments import EXPERIMENTS
+
     try:
         experiment, variant, seed = text.split(":")
-        return experiment, variant, int(seed)
+        seed = int(seed)
     except ValueError:
         raise SystemExit(f"bad run {text!r}: expected experiment:variant:seed, e.g. table3:baseline:0")
+    if experiment not in EXPERIMENTS:
+        raise SystemExit(f"bad run {text!r}: unknown experiment {experiment!r}; allowed: {', '.join(EXPERIMENTS)}")
+    if variant not in EXPERIMENTS[experiment].variants:
+        raise SystemExit(f"bad run {text!r}: unknown variant {variant!r} of {experiment}; allowed: "
+                         f"{', '.join(EXPERIMENTS[experiment].variants)}")
+    return experiment, variant, seed
 
 
 def runs(args) -> int:

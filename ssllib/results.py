@@ -24,6 +24,7 @@ import platform
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,8 +43,13 @@ class CacheError(RuntimeError):
     pass
 
 
+def _folder_variable(name: str, default: Path) -> Path:
+    """A folder named by $`name`; an empty value counts as unset (never the working directory)."""
+    return Path(os.environ.get(name) or default)
+
+
 def results_root() -> Path:
-    return Path(os.environ.get("SSLLIB_RESULTS", REPO_ROOT / "results"))
+    return _folder_variable("SSLLIB_RESULTS", REPO_ROOT / "results")
 
 
 def entry_path(cfg: Config, profile: str) -> Path:
@@ -59,7 +65,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def checkpoints_root() -> Path:
-    return Path(os.environ.get("SSLLIB_CHECKPOINTS", cache_dir() / "checkpoints"))
+    return _folder_variable("SSLLIB_CHECKPOINTS", cache_dir() / "checkpoints")
 
 
 def training_lock_path(cfg, profile: str) -> Path:
@@ -86,21 +92,40 @@ def process_identity(pid: int) -> str:
         return ""
 
 
-def _holder_runs(holder) -> bool:
-    """Whether a lock's holder still runs: on this host, its PID is alive and (where the lock
-    records it) is the same process, not a later one that reuses the PID; a holder on another host
-    cannot be checked from here and counts as running (the wait names it)."""
+# a live holder touches its lock every HEARTBEAT_S seconds; a lock whose holder cannot be checked
+# from here (another host, or an identity-less lock of an older ssllib) with no heartbeat for
+# STALE_AFTER_S seconds is stale: its process died with its machine, or its container was renamed
+HEARTBEAT_S = 30.0
+STALE_AFTER_S = 600.0
+
+
+def _heartbeat_age(lock: Path | None) -> float:
+    try:
+        return time.time() - lock.stat().st_mtime if lock is not None else 0.0
+    except OSError:
+        return 0.0
+
+
+def _holder_runs(holder, lock: Path | None = None) -> bool:
+    """Whether a lock's holder can still be running: on this host, its PID is alive and (where the
+    lock records it) is the same process, not a later one that reuses the PID; a holder that cannot
+    be checked from here (another host, or a lock without the process's identity) runs while its
+    heartbeat (the lock's mtime, `lock`) is younger than STALE_AFTER_S.  PID 0 or below never runs."""
     if holder is None:
         return False
     pid, host, identity = holder
-    if host != socket.gethostname():
-        return True
-    return process_alive(pid) and (not identity or process_identity(pid) == identity)
+    if pid <= 0:
+        return False
+    if host == socket.gethostname() and identity:
+        return process_alive(pid) and process_identity(pid) == identity
+    if host == socket.gethostname() and not process_alive(pid):
+        return False
+    return _heartbeat_age(lock) < STALE_AFTER_S
 
 
 def lock_is_live(lock: Path) -> bool:
     """A lock held by a process that still runs."""
-    return _holder_runs(_lock_holder(lock))
+    return _holder_runs(_lock_holder(lock), lock)
 
 
 def _lock_holder(lock: Path):
@@ -111,6 +136,15 @@ def _lock_holder(lock: Path):
         return int(pid), host, identity[0] if identity else ""
     except (OSError, ValueError):
         return None
+
+
+def _beat(lock: Path, stop) -> None:
+    """The holder's heartbeat: touch `lock` every HEARTBEAT_S seconds until `stop` is set."""
+    while not stop.wait(HEARTBEAT_S):
+        try:
+            os.utime(lock)
+        except OSError:
+            return
 
 
 @contextmanager
@@ -136,15 +170,16 @@ def run_lock(path: Path, poll: float = 1.0):
             if holder is None and young:  # its writer is between create and write
                 time.sleep(poll / 10)
                 continue
-            if not _holder_runs(holder):
-                print(f"taking over the stale lock {lock} (its process is gone, or its PID now belongs "
-                      "to another process)", file=sys.stderr)
+            if not _holder_runs(holder, lock):
+                print(f"taking over the stale lock {lock} (its holder {holder or 'unreadable'} cannot be running: "
+                      f"gone, a reused PID, or no heartbeat for {_heartbeat_age(lock):.0f} s)", file=sys.stderr)
                 lock.unlink(missing_ok=True)
                 stale = True
                 continue
             if not waited:
-                print(f"{path.name} is being trained by process {holder[0]} on {holder[1]}; waiting for it",
-                      file=sys.stderr)
+                since = dt.datetime.fromtimestamp(lock.stat().st_ctime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                print(f"{path.name} is being trained by process {holder[0]} on {holder[1]} (lock since {since}, "
+                      f"last heartbeat {_heartbeat_age(lock):.0f} s ago); waiting for it", file=sys.stderr)
                 waited = True
             time.sleep(poll)
             continue
@@ -157,9 +192,12 @@ def run_lock(path: Path, poll: float = 1.0):
             lock.unlink(missing_ok=True)
             raise storage_error(lock, e) from None
         break
+    stop = threading.Event()
+    threading.Thread(target=_beat, args=(lock, stop), daemon=True).start()
     try:
         yield "waited" if waited else "stale" if stale else "free"
     finally:
+        stop.set()
         lock.unlink(missing_ok=True)
 
 

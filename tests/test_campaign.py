@@ -91,6 +91,17 @@ def test_a_bad_run_name_is_one_line():
     assert done.stderr.strip() == "bad run 'table3-baseline-0': expected experiment:variant:seed, e.g. table3:baseline:0"
 
 
+def test_a_run_name_that_is_a_path_is_refused_before_anything_is_written(tmp_path):
+    """Issue 42: `runs "../...:x:0"` had written its log file outside its folder; every part of a
+    run's name must be a registered name, so no path built from it can leave its folder."""
+    for bad, says in (("../../escape:x:0", "unknown experiment '../../escape'"),
+                      ("table3:../x:0", "unknown variant '../x' of table3")):
+        done = subprocess.run(SCRIPT + ["runs", "--out", str(tmp_path / "out"), bad], capture_output=True,
+                              text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=tmp_path)
+        assert done.returncode != 0 and says in done.stderr and done.stderr.count("\n") == 1
+    assert not any(tmp_path.parent.glob("escape*")) and not (tmp_path / "out").exists()
+
+
 def test_epochs_are_sized_to_fit_the_budget():
     sys.path.insert(0, str(ROOT / "scripts"))
     from gpu_campaign import plan_epochs

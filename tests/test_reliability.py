@@ -137,7 +137,68 @@ def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path, caps
         results.lock_path(entry).write_text(f"{other.pid} {host} {real.split(':')[0]}:1\n")
         with results.run_lock(entry, poll=0.01) as how:
             assert how == "stale"
-        assert "now belongs to another process" in capsys.readouterr().err
+        assert "a reused PID" in capsys.readouterr().err
         assert not results.lock_path(entry).exists()
     finally:
         other.kill()
+
+
+def test_a_lock_whose_holder_cannot_be_alive_is_stale_and_a_live_one_keeps_its_heartbeat(tmp_path, capsys):
+    """Issue 42: a lock of another host (a dead Slurm node, a renamed container) or in the old
+    'PID host' form with no heartbeat for STALE_AFTER_S, one naming PID 0, or an unreadable one is
+    taken over instead of waited for forever; a live holder's heartbeat keeps its lock fresh."""
+    import os
+    import socket
+    import threading
+    import time
+
+    from ssllib import results
+
+    old = time.time() - 3 * 24 * 3600
+    cases = {"other_host": "12345 node-17 x:1\n", "old_form": f"{os.getppid()} {socket.gethostname()}\n",
+             "pid_zero": f"0 {socket.gethostname()} x:1\n", "garbage": "not a lock\n"}
+    for name, text in cases.items():
+        entry = tmp_path / f"{name}.json"
+        lock = results.lock_path(entry)
+        lock.write_text(text)
+        os.utime(lock, (old, old))
+        with results.run_lock(entry, poll=0.01) as how:
+            assert how == "stale", name
+    assert capsys.readouterr().err.count("taking over the stale lock") == len(cases)
+    fresh = tmp_path / "fresh.json"
+    results.lock_path(fresh).write_text("12345 node-17 x:1\n")  # another host, heartbeat just now
+    assert results.lock_is_live(results.lock_path(fresh))
+
+    held, release = threading.Event(), threading.Event()
+    entry = tmp_path / "held.json"
+    beat = results.HEARTBEAT_S
+    results.HEARTBEAT_S = 0.05
+    try:
+        def hold():
+            with results.run_lock(entry):
+                held.set()
+                release.wait(5)
+        t = threading.Thread(target=hold)
+        t.start()
+        held.wait(5)
+        lock = results.lock_path(entry)
+        os.utime(lock, (old, old))
+        time.sleep(0.3)
+        assert time.time() - lock.stat().st_mtime < 5  # the holder touched it again
+        release.set()
+        t.join()
+    finally:
+        results.HEARTBEAT_S = beat
+
+
+def test_empty_folder_variables_count_as_unset(monkeypatch, tmp_path):
+    """Issue 42: SSLLIB_RESULTS= and SSLLIB_CHECKPOINTS= (empty) had put records and checkpoints
+    into the working directory; an empty value now means the default, as SSLLIB_CACHE's does."""
+    from ssllib import results
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SSLLIB_RESULTS", "")
+    monkeypatch.setenv("SSLLIB_CHECKPOINTS", "")
+    monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "cache"))
+    assert results.results_root() == results.REPO_ROOT / "results"
+    assert results.checkpoints_root() == tmp_path / "cache" / "checkpoints"
