@@ -7,15 +7,23 @@
 `busy_fraction` reads /proc/stat over a short window (how much of all cores was not idle); the
 1-minute load average is recorded too but decays slowly (it reads ~1 a minute after a 2-core job
 stops), so the wait before is for both; after, only the busy fraction says whether others ran (the
-load average then counts the benchmark's own minutes).  Background training is resumed (SIGCONT) whatever happens.
+load average then counts the benchmark's own minutes).  Pausing is asked for by each benchmark run
+(`--pause-training`), stops only this checkout's `ssllib run` processes (those whose working folder
+lies inside it), and is always undone: on leaving the block, on SIGTERM / SIGHUP / SIGINT, and, after
+a SIGKILL, by the next benchmark, which resumes the PIDs the killed one recorded (PAUSED_FILE).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAX_LOAD_PER_CORE = 0.5   # the issue's bound: above it, another process shares the cores
 MAX_BUSY = 0.25           # a quarter of all cores busy in a 2-second window
@@ -43,9 +51,51 @@ def load_per_core() -> float | None:
         return None
 
 
-def training_pids() -> list[int]:
+def training_pids(root: Path = ROOT) -> list[int]:
+    """This checkout's training processes: `ssllib run` whose working folder lies inside `root`."""
     done = subprocess.run(["pgrep", "-f", "ssllib run"], capture_output=True, text=True)
-    return [int(p) for p in done.stdout.split() if int(p) != os.getpid()]
+    out = []
+    for pid in (int(p) for p in done.stdout.split()):
+        try:
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd")).resolve()
+        except OSError:
+            continue
+        if pid != os.getpid() and (cwd == root or root in cwd.parents):
+            out.append(pid)
+    return out
+
+
+def paused_file() -> Path:
+    """Where a benchmark records the PIDs it stopped, until it has resumed them."""
+    return Path(os.environ.get("SSLLIB_CACHE") or Path.home() / ".cache" / "ssllib") / "paused-training.json"
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def resume(pids: dict) -> None:
+    """SIGCONT each PID that is still the process that was stopped (same start time)."""
+    for pid, started in pids.items():
+        if _start_time(int(pid)) == started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGCONT)
+
+
+def resume_left_paused() -> None:
+    """Resume what a benchmark killed while it held training paused left stopped (PAUSED_FILE)."""
+    path = paused_file()
+    try:
+        left = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    print(f"resuming {len(left)} training process(es) a killed benchmark left paused: "
+          f"{', '.join(map(str, left))}", file=sys.stderr)
+    resume(left)
+    path.unlink(missing_ok=True)
 
 
 def state_now() -> dict:
@@ -57,14 +107,30 @@ def quiet(state: dict) -> bool:
     return (load is None or load <= MAX_LOAD_PER_CORE) and (busy is None or busy <= MAX_BUSY)
 
 
+def _leave(signum, frame):
+    raise SystemExit(128 + signum)  # the quiet_machine block's `finally` resumes what it paused
+
+
 @contextlib.contextmanager
 def quiet_machine(pause_training: bool = False, wait_s: float = 240.0):
-    """Pause background training if asked, wait (up to `wait_s`) for a quiet machine, and yield a
-    dict that says, once the block ends, the state before and after and whether both were quiet."""
-    paused = training_pids() if pause_training else []
-    for pid in paused:
-        os.kill(pid, signal.SIGSTOP)
-    out = {"paused_training_pids": paused}
+    """Pause this checkout's background training if asked, wait (up to `wait_s`) for a quiet
+    machine, and yield a dict that says, once the block ends, the state before and after and
+    whether both were quiet.  What it pauses it resumes on every way out."""
+    resume_left_paused()
+    paused = {str(pid): _start_time(pid) for pid in training_pids()} if pause_training else {}
+    handlers = {}
+    if paused:
+        path = paused_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(paused))
+        tmp.replace(path)  # recorded before any SIGSTOP: a SIGKILL from here on is undone next time
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            handlers[sig] = signal.signal(sig, _leave)
+        for pid in paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGSTOP)
+    out = {"paused_training_pids": [int(p) for p in paused]}
     try:
         deadline = time.time() + wait_s
         before = state_now()
@@ -77,9 +143,11 @@ def quiet_machine(pause_training: bool = False, wait_s: float = 240.0):
         busy_after = out["after"]["busy_fraction"]
         out["idle"] = quiet(out["before"]) and (busy_after is None or busy_after <= MAX_BUSY)
     finally:
-        for pid in paused:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        resume(paused)
+        if paused:
+            paused_file().unlink(missing_ok=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def refuse_unless_idle(machine: dict, allow_busy: bool) -> bool:

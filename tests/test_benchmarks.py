@@ -1,6 +1,7 @@
 """The benchmark scripts run end to end (plumbing only: tiny sizes, synthetic data, CPU) and write
 their JSON where told; without CUDA they say the GPU figures were not measured instead of guessing."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,43 @@ def test_side_by_side_benchmark_gives_each_process_its_threads_and_counts_seeds_
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "side_by_side.py"), "--layouts", "2by1"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "'2by1'" in bad.stderr and "PxT" in bad.stderr
+
+
+def _state(pid):
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+
+
+def test_pausing_training_stops_only_this_checkouts_runs_and_is_undone_on_every_exit(tmp_path):
+    """Issue 42: --pause-training had SIGSTOPped every `ssllib run` on the machine and left them
+    stopped for ever when the benchmark was killed.  Now it stops this checkout's runs only, resumes
+    them when the benchmark gets SIGTERM, and after a SIGKILL the next benchmark resumes them."""
+    import signal
+    import time
+
+    fake = [sys.executable, "-c", "import time; time.sleep(60)", "ssllib run", "fake"]
+    ours = subprocess.Popen(fake, cwd=ROOT)
+    theirs = subprocess.Popen(fake, cwd=tmp_path)  # another checkout's run
+    env = dict(os.environ, SSLLIB_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT / "benchmarks"))
+    hold = ("from idle import quiet_machine; import time\n"
+            "with quiet_machine(pause_training=True, wait_s=0) as s:\n"
+            "    print(s['paused_training_pids'], flush=True); time.sleep(60)\n")
+    try:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            bench = subprocess.Popen([sys.executable, "-c", hold], env=env, stdout=subprocess.PIPE, text=True)
+            paused = bench.stdout.readline()
+            assert str(ours.pid) in paused and str(theirs.pid) not in paused
+            assert _state(ours.pid) == "T" and _state(theirs.pid) != "T"
+            bench.send_signal(sig)
+            bench.wait(30)
+            if sig == signal.SIGKILL:  # nothing could run in the benchmark: the next one undoes it
+                assert _state(ours.pid) == "T"
+                subprocess.run([sys.executable, "-c", "from idle import quiet_machine\n"
+                                "with quiet_machine(wait_s=0): pass"], env=env, check=True, capture_output=True)
+            deadline = time.time() + 10
+            while _state(ours.pid) == "T" and time.time() < deadline:
+                time.sleep(0.1)
+            assert _state(ours.pid) != "T", sig
+        assert not (tmp_path / "cache" / "paused-training.json").exists()
+    finally:
+        for p in (ours, theirs):
+            p.kill()
