@@ -12,14 +12,16 @@ submitit (`checkpoint`) and resumes from the run's own checkpoint.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from .config import ConfigError, config_hash
 from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
 from .data import cache_dir
-from .storage import StorageError, atomic_write
+from .storage import StorageError, atomic_write, process_alive
 from .results import entry_path, lock_is_live, lock_path
 
 CLUSTERS = ("slurm", "local", "debug")  # submitit's executors
@@ -75,13 +77,47 @@ def read_ledger(folder: Path) -> dict:
     return {}
 
 
-def in_flight(folder: Path, ledger: dict, key: str) -> bool:
-    """Submitted before and not finished: the ledger names a job whose result file is not written."""
+# Slurm states of a job that will never write its result (sacct's words)
+DEAD_SLURM = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "PREEMPTED")
+
+
+def job_state(folder: Path, entry: dict) -> str:
+    """What became of a job the ledger names: "finished" (its result file is written), "running",
+    or "dead (why)": a local job whose process is gone (a kill -9), a Slurm job sacct reports
+    failed, cancelled, timed out...  A state that cannot be read counts as running."""
     from submitit.core.utils import JobPaths
 
-    if key not in ledger:
-        return False
-    return not JobPaths(Path(folder), job_id=ledger[key]["job_id"], task_id=0).result_pickle.exists()
+    if JobPaths(Path(folder), job_id=entry["job_id"], task_id=0).result_pickle.exists():
+        return "finished"
+    if entry.get("cluster", "local") in ("local", "debug"):  # a local job's id is its PID
+        try:
+            pid = int(entry["job_id"])
+        except ValueError:
+            return "running"
+        return "running" if process_alive(pid) else "dead (its process is gone)"
+    try:
+        import submitit
+
+        state = submitit.SlurmJob(folder=folder, job_id=entry["job_id"]).state
+    except (OSError, RuntimeError, ValueError):  # no sacct here: cannot tell
+        return "running"
+    return f"dead ({state})" if state.split()[0] in DEAD_SLURM else "running"
+
+
+def in_flight(folder: Path, ledger: dict, key: str) -> bool:
+    """Submitted before and still running (job_state)."""
+    return key in ledger and job_state(folder, ledger[key]) == "running"
+
+
+@contextmanager
+def ledger_lock(folder: Path):
+    """One submit at a time per folder: two at once would each find a run pending and send it."""
+    with open(Path(folder) / "ledger.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def pending(names, profile: str, folder: Path, seeds=None, overrides=None, variants=None) -> tuple[list, list]:
@@ -101,6 +137,10 @@ def pending(names, profile: str, folder: Path, seeds=None, overrides=None, varia
                     skipped.append((label, "being trained now"))
                 elif in_flight(folder, ledger, key):
                     skipped.append((label, "submitted before, not finished"))
+                elif key in ledger and key not in {k for *_, k in todo}:
+                    state = job_state(folder, ledger[key])
+                    print(f"job {ledger[key]['job_id']} of {label} is {state if state != 'finished' else 'finished with no result in the cache'}: submitting it again")
+                    todo.append((name, variant, seed, key))
                 elif key in {k for *_, k in todo}:
                     skipped.append((label, "the same run is already in this submission"))
                 else:
@@ -110,9 +150,8 @@ def pending(names, profile: str, folder: Path, seeds=None, overrides=None, varia
 
 def submit(names, profile: str, folder: str | Path | None = None, cluster: str | None = None, seeds=None,
            overrides=None, variants=None) -> tuple[list, list]:
-    """Submit every pending run; returns (submitted jobs, skipped (run, reason))."""
-    import submitit
-
+    """Submit every pending run, one submit at a time per folder; returns (submitted jobs, skipped
+    (run, reason))."""
     if cluster is not None and cluster not in CLUSTERS:
         raise ConfigError(f"unknown cluster {cluster!r}; allowed: {', '.join(CLUSTERS)} (or none: slurm if found)")
     folder = Path(folder or cache_dir() / "submitit" / profile)
@@ -122,6 +161,13 @@ def submit(names, profile: str, folder: str | Path | None = None, cluster: str |
             raise PermissionError(13, "not writable")
     except OSError as e:
         raise StorageError(f"cannot use the submit folder {folder}: {e.strerror or e}") from None
+    with ledger_lock(folder):
+        return _submit_pending(names, profile, folder, cluster, seeds, overrides, variants)
+
+
+def _submit_pending(names, profile, folder, cluster, seeds, overrides, variants):
+    import submitit  # only where jobs are sent: a bare machine lists and shows without it
+
     todo, skipped = pending(names, profile, folder, seeds, overrides, variants)
     if not todo:
         return [], skipped
@@ -135,6 +181,7 @@ def submit(names, profile: str, folder: str | Path | None = None, cluster: str |
     ledger = read_ledger(folder)
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for (name, variant, seed, key), job in zip(todo, jobs):
-        ledger[key] = {"job_id": str(job.job_id), "run": f"{name}/{variant} seed {seed}", "submitted": now}
+        ledger[key] = {"job_id": str(job.job_id), "run": f"{name}/{variant} seed {seed}", "submitted": now,
+                       "cluster": executor.cluster}
     atomic_write(ledger_path(folder), lambda tmp: tmp.write_text(json.dumps(ledger, indent=1)))
     return jobs, skipped

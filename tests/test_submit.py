@@ -18,8 +18,12 @@ def test_two_smoke_jobs_run_through_submitit_and_a_second_submit_sends_nothing(t
     assert "0 submitted, 2 not" in again and again.count("(cached)") == 2
 
 
-def test_a_run_submitted_and_not_finished_is_not_submitted_again(tmp_path):
+def test_a_run_submitted_and_not_finished_is_not_submitted_again_but_a_dead_one_is(tmp_path, capsys):
+    """A job still running is not sent twice; one whose process is gone (kill -9 of a local job)
+    is sent again with one line saying so (issue 42: it had read 'submitted before' for ever)."""
     import json
+    import os
+    import subprocess
 
     from ssllib.config import config_hash
     from ssllib.experiments import make_config
@@ -28,10 +32,40 @@ def test_a_run_submitted_and_not_finished_is_not_submitted_again(tmp_path):
     cfg = make_config("table2", "simsiam", "smoke", 0, dataset="synthetic")
     folder = tmp_path / "jobs"
     folder.mkdir()
-    ledger_path(folder).write_text(json.dumps({config_hash(cfg): {"job_id": "12345", "run": "x"}}))
+    ledger_path(folder).write_text(json.dumps({config_hash(cfg): {"job_id": str(os.getpid()), "run": "x",
+                                                                  "cluster": "local"}}))
     todo, skipped = pending(["table2"], "smoke", folder, seeds=[0], overrides={"dataset": "synthetic"})
     assert ("table2/simsiam seed 0", "submitted before, not finished") in skipped
     assert all(v != "simsiam" for _, v, *_ in todo)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a PID that no longer runs: the job was killed
+    ledger_path(folder).write_text(json.dumps({config_hash(cfg): {"job_id": str(gone.pid), "run": "x",
+                                                                  "cluster": "local"}}))
+    todo, skipped = pending(["table2"], "smoke", folder, seeds=[0], overrides={"dataset": "synthetic"},
+                            variants=["simsiam"])
+    assert [t[:3] for t in todo] == [("table2", "simsiam", 0)]
+    said = capsys.readouterr().out
+    assert said.count("\n") == 1 and f"job {gone.pid}" in said and "dead (its process is gone)" in said
+
+
+def test_two_submits_at_once_send_one_job(tmp_path):
+    """Issue 42: two submits at once had each found the run pending and sent it (1 try in 3); the
+    ledger's lock lets one through at a time, and the second finds the first's job."""
+    import json
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "ssllib", "submit", "table2", "--profile", "smoke", "--variant", "simsiam",
+            "--seed", "0", "--set", "dataset=synthetic", "--cluster", "local", "--folder", str(tmp_path / "jobs")]
+    logs = [tmp_path / f"submit{i}.out" for i in range(2)]  # files: a local job keeps its parent's pipes open
+    procs = [subprocess.Popen(args, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                              env={**__import__("os").environ, "SSLLIB_RESULTS": str(tmp_path / "results")})
+             for log in logs]
+    for p in procs:
+        p.wait(timeout=300)
+    outs = [log.read_text() for log in logs]
+    assert sum(o.count("submitted job") for o in outs) == 1, outs
+    assert len(json.loads((tmp_path / "jobs" / "ledger.json").read_text())) == 1
 
 
 def test_a_bad_cluster_or_an_unwritable_folder_is_one_line(tmp_path, capsys):
