@@ -210,14 +210,19 @@ def validate(cfg: Config) -> None:
         check_options(phase[0], phase[2] if len(phase) > 2 else {})
     if cfg.phases and abs(sum(p[1] for p in cfg.phases) - 1) > 1e-6:
         raise ConfigError(f"bad phases {cfg.phases!r}: the fractions must sum to 1")
-    try:
-        losses.build_loss(cfg, num_images=1)
-    except (TypeError, ValueError) as e:
-        import inspect
-        keys = [k for k in inspect.signature(losses.LOSSES[cfg.loss].__init__).parameters
-                if k not in ("self", "dim", "hidden", "num_images")]
-        raise ConfigError(f"bad options {cfg.options!r} for loss {cfg.loss!r} ({e}); "
-                          f"allowed option keys: {', '.join(keys) or 'none'}") from None
+    import dataclasses
+
+    # the loss and each phase's loss built once here, so that a bad value (tau 0 inside `phases`)
+    # is one line before any training, not a traceback at the phase's first step
+    for loss, options in [(cfg.loss, cfg.options)] + [(p[0], p[2] if len(p) > 2 else {}) for p in cfg.phases]:
+        try:
+            losses.build_loss(dataclasses.replace(cfg, loss=loss, options=options, phases=[]), num_images=1)
+        except (TypeError, ValueError) as e:
+            import inspect
+            keys = [k for k in inspect.signature(losses.LOSSES[loss].__init__).parameters
+                    if k not in ("self", "dim", "hidden", "num_images")]
+            raise ConfigError(f"bad options {options!r} for loss {loss!r} ({e}); "
+                              f"allowed option keys: {', '.join(keys) or 'none'}") from None
     for name in ("eval_train_size", "eval_test_size"):  # 0 = all; 1 image would record 0% or 100%
         if 0 < getattr(cfg, name) < 10:
             raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: 0 (all images) or at least 10")

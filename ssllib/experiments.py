@@ -150,8 +150,8 @@ def find_same_run(cfg, profile: str) -> dict | None:
             if "reused_from" in quick or config_hash(Config(**quick["config"]), labels=False) != key:
                 continue
             record = read_entry(path)
-        except (CacheError, OSError, ValueError, TypeError, KeyError):
-            continue
+        except (CacheError, OSError, ValueError, TypeError, KeyError, RecursionError):
+            continue  # not a record of ours (a JSON nested past Python's limit included): skipped
         if needs and not set(needs) <= set((read_curve(record) or [{}])[0]):
             continue
         where = f"{record['experiment']}/{path.name}"

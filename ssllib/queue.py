@@ -114,7 +114,7 @@ def trained_keys() -> dict:
         try:
             record = json.loads(path.read_text())
             out[config_hash(Config(**record["config"]), labels=False)] = record
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
             continue  # not a record (a benchmark's JSON) or a damaged one: read mode names those
     return out
 

@@ -243,8 +243,8 @@ def read_entry(path: Path) -> dict:
     """The record at `path`, or CacheError saying what is wrong with it."""
     try:
         record = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise CacheError(f"{path}: unreadable ({e})") from None
+    except (OSError, ValueError, RecursionError) as e:
+        raise CacheError(f"{path}: unreadable ({type(e).__name__}: {str(e)[:80]})") from None
     faults = schema_faults(record, REQUIRED, REQUIRED_METRICS)
     if faults:
         raise CacheError(f"{path}: {'; '.join(faults)}")

@@ -202,3 +202,26 @@ def test_empty_folder_variables_count_as_unset(monkeypatch, tmp_path):
     monkeypatch.setenv("SSLLIB_CACHE", str(tmp_path / "cache"))
     assert results.results_root() == results.REPO_ROOT / "results"
     assert results.checkpoints_root() == tmp_path / "cache" / "checkpoints"
+
+
+def test_a_bad_phase_option_and_a_deeply_nested_json_are_one_line_each(tmp_path, monkeypatch, capsys):
+    """Issue 42: `tau 0` inside `phases` was a traceback at the phase's first step; a JSON nested
+    past Python's recursion limit in a results folder made every cache-miss run end in
+    RecursionError.  Both are one line now (the second skipped where records are searched)."""
+    from ssllib import results
+    from ssllib.__main__ import main
+    from ssllib.experiments import find_same_run, make_config
+
+    assert main(["run", "fig5b", "--profile", "smoke", "--set", "dataset=synthetic", "--set",
+                 'phases=[["simsiam",0.5],["infonce",0.5,{"tau":0}]]']) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad tau 0" in err and "'infonce'" in err
+    monkeypatch.setenv("SSLLIB_RESULTS", str(tmp_path))
+    deep = tmp_path / "smoke" / "table2" / "deep.json"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    cfg = make_config("table2", "simsiam", "smoke", 0, dataset="synthetic")
+    assert find_same_run(cfg, "smoke") is None
+    import pytest
+    with pytest.raises(results.CacheError, match="RecursionError"):
+        results.read_entry(deep)
