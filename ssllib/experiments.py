@@ -49,7 +49,7 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
         try:
             return read_entry(path)
         except CacheError as e:
-            print(f"cache entry rejected, recomputing: {e}")
+            print(f"cache entry damaged, not used ({'recomputing' if allow_train else 'read-only: listed as missing'}): {e}")
     shared = find_same_run(cfg, profile)
     if shared is not None and not force:
         return shared
@@ -189,13 +189,23 @@ def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, o
 
 
 def missing_runs(name: str, profile: str, seeds=None, overrides=None) -> list[str]:
-    """'variant (seed s)' for every run of the experiment without a cached result."""
+    """'variant (seed s)' for every run of the experiment without a cached result ('variant (seed
+    s, damaged)' where its record is there and fails its checks)."""
     exp = get_experiment(name)
     seeds = list(seeds if seeds is not None else exp.seeds_at(profile))
     out = []
     for v in exp.variants_at(profile):
         for s in seeds:
             cfg = make_config(name, v, profile, s, **(overrides or {}))
-            if not entry_path(cfg, profile).exists() and find_same_run(cfg, profile) is None:
+            path = entry_path(cfg, profile)
+            if path.exists():
+                try:
+                    read_entry(path)
+                    continue
+                except CacheError:
+                    if find_same_run(cfg, profile) is None:
+                        out.append(f"{v} (seed {s}, damaged)")
+                    continue
+            if find_same_run(cfg, profile) is None:
                 out.append(f"{v} (seed {s})")
     return out

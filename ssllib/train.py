@@ -54,6 +54,15 @@ def lr_factor(step: int, total: int, warmup: int, kind: str = "cosine") -> float
     return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
 
 
+def mixed(segments: list[dict], key: str):
+    """A record's top-level value of `key` over its training's segments: the one value, or where a
+    resume changed it, "mixed: " and each segment's (the record then says what it is made of)."""
+    values = [seg[key] for seg in segments]
+    if len(set(map(str, values))) <= 1:
+        return values[-1] if values else None
+    return "mixed: " + "; ".join(f"{seg[key]} from step {seg['from_step']}" for seg in segments)
+
+
 @dataclass
 class TrainResult:
     metrics: dict
@@ -386,14 +395,13 @@ class Trainer:
         if ckpt_path is not None:
             self.save(ckpt_path)
         images = self.total * self.cfg.batch_size * self.cfg.n_views
-        info = dict(steps=self.total, processes=self.world, steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
+        info = dict(steps=self.total, processes=mixed(self.segments, "processes"), steps_per_epoch=self.per_epoch, warmup_steps=self.warmup,
                     train_images=len(self.train_x), resumed_at_step=resumed_at,
                     train_class_counts=torch.bincount(self.train_y.cpu()).tolist(),
                     train_seconds=self.elapsed, eval_seconds=time.time() - eval_t0,
                     images_per_s=images / self.elapsed if self.elapsed > 0 and steps_here else None,
-                    device=device_name(self.device), fast=self.fast,
-                    arithmetic="bf16 autocast" if self.fast["bf16_autocast"] else "fp32",
-                    segments=self.segments,
+                    device=mixed(self.segments, "device"), fast=self.fast,
+                    arithmetic=mixed(self.segments, "arithmetic"), segments=self.segments,
                     monitor_seconds=self.eval_seconds,  # the learning curve's evaluations in this process
                     load_average=[x for x in loads + [load_average()] if x is not None])
         return TrainResult(metrics, self.curve, spectrum, info, self.evals)

@@ -225,3 +225,23 @@ def test_a_bad_phase_option_and_a_deeply_nested_json_are_one_line_each(tmp_path,
     import pytest
     with pytest.raises(results.CacheError, match="RecursionError"):
         results.read_entry(deep)
+
+
+def test_a_damaged_record_in_read_only_mode_is_named_damaged_and_listed_missing(tmp_path, monkeypatch, capsys):
+    """Issue 42: the book's read-only mode had said 'recomputing' for a damaged record, recomputed
+    nothing and did not list it as missing."""
+    from ssllib import experiments
+    from ssllib.results import entry_path
+
+    monkeypatch.setenv("SSLLIB_RESULTS", str(tmp_path))
+    cfg = experiments.make_config("table2", "simsiam", "smoke", 0, dataset="synthetic")
+    path = entry_path(cfg, "smoke")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"experiment": "table2"')  # cut off mid-write by hand
+    got = experiments.run_experiment("table2", "smoke", seeds=[0], variants=["simsiam"], allow_train=False,
+                                     allow_missing=True, progress=False, overrides={"dataset": "synthetic"})
+    assert got == []
+    out = capsys.readouterr().out
+    assert "damaged" in out and "recomputing" not in out and "listed as missing" in out
+    missing = experiments.missing_runs("table2", "smoke", seeds=[0], overrides={"dataset": "synthetic"})
+    assert "simsiam (seed 0, damaged)" in missing

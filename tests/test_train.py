@@ -228,4 +228,7 @@ def test_a_resume_across_a_change_of_arithmetic_is_in_the_record(tiny, tmp_path)
     assert [s["from_step"] for s in segments] == [0, 4]
     assert [s["arithmetic"] for s in segments] == ["fp32", "bf16 autocast"]
     assert all(s["processes"] == 1 for s in segments)
+    # the top-level fields say the run is mixed, and of what (issue 42: they named the last segment)
+    assert resumed.info["arithmetic"] == "mixed: fp32 from step 0; bf16 autocast from step 4"
+    assert resumed.info["processes"] == 1
     assert Trainer(tiny, data).fit(progress=False).info["segments"][0]["from_step"] == 0
