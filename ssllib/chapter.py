@@ -288,15 +288,28 @@ def claims_of(name: str, profile: str, dataset: str = "cifar10", item: str | Non
     return claims_frame(claims) if claims else f"no {name} run at {profile} on {dataset}"
 
 
-def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None):
+def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None, beside: tuple | None = None):
     """The cached runs of a length the run plan replaced (shown, never counted): one row per run,
-    its final accuracies and collapse indicators.  Glues `<experiment>_<profile>_<dataset>_<variant>`
-    (linear / kNN, mean over the runs) for the prose."""
+    its final accuracies, collapse indicators, lowest m_r over training and m_o at step 0; `beside`
+    = (profile, variants, seeds) adds those runs of the length that replaced it, for comparison.
+    Glues `<experiment>_<profile>_<dataset>_<variant>` (linear / kNN, mean over the runs)."""
     records = experiments.run_experiment(ch.name, profile, variants=variants, allow_train=False, progress=False,
                                          allow_missing=True, overrides={"dataset": dataset})
+    extra = experiments.run_experiment(ch.name, beside[0], variants=beside[1], seeds=beside[2], allow_train=False,
+                                       progress=False, allow_missing=True,
+                                       overrides={"dataset": dataset}) if beside else []
+    def first(r, key):
+        curve = read_curve(r)
+        return round(curve[0][key], 3) if curve and key in curve[0] else "–"
+
+    def lowest(r):
+        low = rules.lowest_m_r([r])
+        return round(low, 3) if low is not None else "–"
+
     rows = [{"variant": r["variant"], "seed": r["seed"], "epochs": r["config"]["epochs"],
              "linear %": round(r["metrics"]["linear_acc"], 1), "kNN %": round(r["metrics"]["knn_acc"], 1),
-             "m_o": round(r["metrics"]["m_o"], 3), "m_r": round(r["metrics"]["m_r"], 3)} for r in records]
+             "m_o": round(r["metrics"]["m_o"], 3), "m_r": round(r["metrics"]["m_r"], 3),
+             "lowest m_r (training)": lowest(r), "m_o at step 0": first(r, "m_o")} for r in records + extra]
     for v in variants or experiments.get_experiment(ch.name).variants_at(profile):
         have = [r for r in records if r["variant"] == v]
         glue(f"{ch.name}_{profile}_{dataset}_{v}", " / ".join(
