@@ -93,4 +93,18 @@ def schema_faults(record, required: tuple, required_metrics: tuple) -> list[str]
                 faults.append(f"metrics.collapsed is {metrics[k]!r}, not true/false")
         elif isinstance(metrics[k], bool) or not isinstance(metrics[k], (int, float)) or not math.isfinite(metrics[k]):
             faults.append(f"metrics.{k} is {metrics[k]!r}, not a finite number")
+    # the rest of what the chapters read: every other metric a number (a forged string or list
+    # would crash a table), the provenance the pages print as text, the step count as a count
+    for k, v in metrics.items():
+        if k not in required_metrics and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                          or (isinstance(v, float) and not math.isfinite(v))):
+            faults.append(f"metrics.{k} is {str(v)[:40]!r}, not a finite number")
+    provenance = record.get("provenance") if isinstance(record.get("provenance"), dict) else {}
+    for k in ("device", "git_sha", "ended", "data_source"):
+        if k in provenance and not isinstance(provenance[k], str):
+            faults.append(f"provenance.{k} is {str(provenance[k])[:40]!r}, not text")
+    train = record.get("train") if isinstance(record.get("train"), dict) else {}
+    steps = train.get("steps", 0)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        faults.append(f"train.steps is {str(steps)[:40]!r}, not a count of steps")
     return faults

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .config import Config, config_hash
+from .config import Config, ConfigError, config_hash, validate
 from .data import REPO_ROOT, cache_dir
 from .storage import atomic_write, process_alive, storage_error
 from .integrity import RECORD_KEY, record_digest, schema_faults
@@ -239,6 +239,9 @@ def rewrite_entry(record: dict, source: Path, dest: Path | None = None) -> dict:
     return write_entry(dest or source, fresh, curve)
 
 
+_VALID_CONFIGS: set = set()  # config hashes already validated in this process
+
+
 def read_entry(path: Path) -> dict:
     """The record at `path`, or CacheError saying what is wrong with it."""
     try:
@@ -253,9 +256,13 @@ def read_entry(path: Path) -> dict:
     if record[RECORD_KEY] != record_digest(record):
         raise CacheError(f"{path}: its contents do not match its checksum (damaged or edited)")
     try:
-        h = config_hash(Config(**record["config"]))
-    except TypeError as e:
-        raise CacheError(f"{path}: config does not match ssllib.Config ({e})") from None
+        cfg = Config(**record["config"])
+        h = config_hash(cfg)
+        if h not in _VALID_CONFIGS:  # a re-sealed edit to a value no run could have (a bad option, a negative width)
+            validate(cfg)
+            _VALID_CONFIGS.add(h)
+    except (TypeError, ValueError, ConfigError) as e:
+        raise CacheError(f"{path}: config does not match ssllib.Config ({str(e)[:120]})") from None
     if h != path.stem:
         raise CacheError(f"{path}: config hashes to {h}, not to its file name")
     if record.get("curve_file") != f"{path.stem}.curve.csv":

@@ -193,6 +193,35 @@ def test_a_resealed_record_whose_collapse_flag_contradicts_m_r_or_names_another_
             read_entry(path)
 
 
+def test_a_resealed_record_that_would_crash_a_page_is_refused_in_one_line(tiny):
+    """Issue 42: forged, re-sealed records had crashed the notebooks (a metric that is text, a
+    step count that is not a count, provenance that is not text, a config no run could have);
+    read_entry refuses each with one CacheError line, so a chapter lists the run as missing."""
+    import json
+
+    import pytest
+
+    from ssllib.integrity import RECORD_KEY, record_digest
+    from ssllib.results import CacheError, entry_path, read_entry
+
+    experiments_run(tiny)
+    path = entry_path(tiny, "smoke")
+    clean = json.loads(path.read_text())
+    edits = {"metrics.bias": {"metrics": dict(clean["metrics"], bias_centre_cos="high")},
+             "train.steps": {"train": dict(clean["train"], steps="many")},
+             "provenance.device": {"provenance": dict(clean["provenance"], device=["cpu"])},
+             "config": {"config": dict(clean["config"], width=-4)}}
+    for what, edit in edits.items():
+        forged = {**clean, **edit}
+        forged[RECORD_KEY] = record_digest(forged)
+        path.write_text(json.dumps(forged))
+        with pytest.raises(CacheError) as e:
+            read_entry(path)
+        assert "\n" not in str(e.value) and what.split(".")[0] in str(e.value), what
+    path.write_text(json.dumps(clean))
+    assert read_entry(path)["metrics"] == clean["metrics"]
+
+
 def experiments_run(cfg):
     from ssllib import experiments
 
