@@ -12,7 +12,8 @@ from .items import ITEMS
 from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
-from .rules import NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNTESTED, claim_row, collapse_claims, spearman
+from .rules import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row,
+                    collapse_claims, planned_seeds, spearman)
 
 
 M_R_CEILING = 0.95  # m_r of an untrained network behind the final BN is ~0.99: a run starting there cannot raise it
@@ -115,8 +116,12 @@ def table5_claims(records):
             collapsed = any(r["metrics"]["collapsed"] for r in rs)
             partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
             dominated = centre_dominated(rs)
+            planned = planned_seeds("table5", rs)
+            have = sorted({r["seed"] for r in rs} & set(planned)) if planned else []
             verdict = (TOO_SHORT if collapsed or partial or dominated else REPRODUCED if cos >= 0.8
                        else PARTLY if cos >= 0.5 else NOT)
+            if planned and len(have) < len(planned) and verdict != TOO_SHORT:
+                verdict, dominated = UNDECIDED, ""  # rule 5's third part: all planned seeds, or wait
             out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
                               f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
                               verdict,
@@ -124,6 +129,8 @@ def table5_claims(records):
                               if collapsed else f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, "
                               "rule 5): its bias cannot test the claim" if partial
                               else f"{dominated}: the bias cannot test the claim" if dominated
+                              else f"{len(have)} of the {len(planned)} planned seeds run: the verdict waits for "
+                              "the rest" if verdict == UNDECIDED
                               else "" if cos >= 0.8 else "reproduced needs cosine >= 0.8",
                               runs=runs_of(rs)))
     rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
