@@ -67,7 +67,7 @@ def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", 
             try:
                 return read_entry(path)
             except CacheError as e:
-                print(f"cache entry rejected, recomputing: {e}")
+                print(f"cache entry damaged, not used (recomputing): {e}")
         if got_key == "waited" and world == 1 and not force and (shared := find_same_run(cfg, profile)) is not None:
             return shared
         return _train_and_record(cfg, profile, path, force, device, data or load_dataset(cfg.dataset, data_dir),

@@ -105,7 +105,8 @@ def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
         read_entry(path)
     assert str(path) in str(err.value) and "\n" not in str(err.value)
     again = run(tiny)
-    assert "cache entry rejected" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "cache entry damaged, not used (recomputing)" in said
     assert read_entry(path) == again
     assert again["metrics"] == first["metrics"]  # same seed, same result
 
