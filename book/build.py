@@ -83,17 +83,15 @@ def queue_lines() -> list[str]:
     order that settles the most claims per CPU hour, with its cost and the claims it serves."""
     from ssllib import queue
 
-    needs = queue.build()
-    runs = queue.order(needs)
-    rate = {n.claim: n.rate for n in needs}
+    rows = queue.rows(queue.build())
     lines = ["", "## The queue: what is missing, what it costs, what it would settle", "",
-             f"{len(runs)} planned runs are not in the cache ({sum(r.hours for r, _ in runs):.1f} CPU hours of "
+             f"{len(rows)} planned runs are not in the cache ({sum(r.hours for r, *_ in rows):.1f} CPU hours of "
              f"this project's 2-core machine); `python -m ssllib queue --next N --side-by-side 2` trains the next "
              "N, `--dry-run` prints this list. The order is `ssllib/queue.py`'s rule: the chance that a claim is "
              "decided once its runs are in, per CPU hour of its missing runs.", "",
              "| # | run | CPU hours | claims settled per CPU hour | serves |", "|---|---|---|---|---|"]
-    lines += [f"| {i} | {r} | {r.hours:.2f} | {max(rate[c] for c in claims):.2f} | {'; '.join(claims)} |"
-              for i, (r, claims) in enumerate(runs, 1)]
+    lines += [f"| {i} | {r} | {r.hours:.2f} | {rate:.2f} | {'; '.join(claims)} |"
+              for i, (r, rate, claims) in enumerate(rows, 1)]
     return lines
 
 

@@ -66,16 +66,13 @@ def run_queue(args) -> int:
     from . import queue
     from .side_by_side import train_side_by_side
 
-    needs = queue.build()
-    runs = queue.order(needs)
+    rows = queue.rows(queue.build())
     if args.dry_run:
-        total = sum(r.hours for r, _ in runs)
-        print(f"{len(runs)} planned runs missing, {total:.1f} CPU hours; in order:")
-        rate = {n.claim: n.rate for n in needs}
-        for i, (r, claims) in enumerate(runs, 1):
-            print(f"{i:3d}. {r}  [{r.hours:.2f} h]  {max(rate[c] for c in claims):.2f} claims/h: {'; '.join(claims)}")
+        print(f"{len(rows)} planned runs missing, {sum(r.hours for r, *_ in rows):.1f} CPU hours; in order:")
+        for i, (r, rate, claims) in enumerate(rows, 1):
+            print(f"{i:3d}. {r}  [{r.hours:.2f} h]  {rate:.2f} claims/h: {'; '.join(claims)}")
         return 0
-    todo = [queue.child(r, args.device) for r, _ in runs[:args.next]]
+    todo = [queue.child(r, args.device) for r, *_ in rows[:args.next]]
     if not todo:
         print("nothing to start: every planned run is cached or being trained")
         return 0

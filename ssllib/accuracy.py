@@ -194,9 +194,11 @@ def _decide(kind: str, d: stats.Difference, p_adj: float, level: float, gap: flo
     return UNDECIDED, f"the interval is not inside +-{gap:g} after Holm; {undecided}"
 
 
-def _interval_text(d: stats.Difference, kind: str) -> str:
+def _shown_interval(d: stats.Difference, kind: str) -> tuple[float, float, str]:
+    """The interval a claim shows: 90% for "about as accurate" (two one-sided tests), else 95%;
+    its ends and the text "+d [95% CI lo, hi]"."""
     lo, hi = d.interval(1 - 2 * stats.ALPHA if kind == "equal" else 1 - stats.ALPHA)
-    return f"{d.diff:+.2f} [{'90%' if kind == 'equal' else '95%'} CI {lo:+.2f}, {hi:+.2f}]"
+    return lo, hi, f"{d.diff:+.2f} [{'90%' if kind == 'equal' else '95%'} CI {lo:+.2f}, {hi:+.2f}]"
 
 
 def _finish_family(family_rows: list[dict], m: int, label: str) -> None:
@@ -208,19 +210,19 @@ def _finish_family(family_rows: list[dict], m: int, label: str) -> None:
     for i, r in enumerate(family_rows):
         d, kind, gap = r["_diff"], r["_kind"], r["_gap"]
         level = stats.holm_level(ps, i)
-        lo, hi = d.interval(1 - 2 * stats.ALPHA if kind == "equal" else 1 - stats.ALPHA)
+        lo, hi, interval = _shown_interval(d, kind)
         r["difference"], r["ci_low"], r["ci_high"], r["p_holm"] = d.diff, lo, hi, adjusted[i]
         r["family"] = label
-        r["ours"] += f"; difference {_interval_text(d, kind)}, Holm p {adjusted[i]:.3g} ({label}), {d.method}"
+        r["ours"] += f"; difference {interval}, Holm p {adjusted[i]:.3g} ({label}), {d.method}"
         mde = f"{stats.detectable(d.sd, r['_planned_n'], level=1 - stats.ALPHA / m):.1f}"
         verdict, why = _decide(kind, d, adjusted[i], level, gap, mde)
-        r["welch"] = f"{_interval_text(d, kind)}: {verdict}"
+        r["welch"] = f"{interval}: {verdict}"
         if r["_blocked"] is not None:
             ps_b = list(ps)
             ps_b[i] = r["_p_blocked"]
             b = r["_blocked"]
             blocked, _ = _decide(kind, b, stats.holm(ps_b)[i], stats.holm_level(ps_b, i), gap, mde)
-            r["blocked"] = f"{_interval_text(b, kind)}, {b.method}" + (f", {r['_note']}" if r["_note"] else "") \
+            r["blocked"] = f"{_shown_interval(b, kind)[2]}, {b.method}" + (f", {r['_note']}" if r["_note"] else "") \
                 + f": {blocked}"
             if blocked != verdict:
                 why = (f"Welch reads {verdict}, the estimate blocked by device {blocked}: a verdict needs both "

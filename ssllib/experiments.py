@@ -197,15 +197,13 @@ def missing_runs(name: str, profile: str, seeds=None, overrides=None) -> list[st
     for v in exp.variants_at(profile):
         for s in seeds:
             cfg = make_config(name, v, profile, s, **(overrides or {}))
-            path = entry_path(cfg, profile)
+            path, damaged = entry_path(cfg, profile), False
             if path.exists():
                 try:
                     read_entry(path)
                     continue
                 except CacheError:
-                    if find_same_run(cfg, profile) is None:
-                        out.append(f"{v} (seed {s}, damaged)")
-                    continue
+                    damaged = True
             if find_same_run(cfg, profile) is None:
-                out.append(f"{v} (seed {s})")
+                out.append(f"{v} (seed {s}{', damaged' if damaged else ''})")
     return out

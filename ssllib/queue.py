@@ -154,10 +154,10 @@ def build(keys: dict | None = None, is_running=running) -> list[Need]:
     out = []
     for need in planned_needs():
         have = {r: keys.get(config_hash(r.config(), labels=False)) for r in need.runs}
-        need.missing = [r for r, rec in have.items() if rec is None and not is_running(r)]
-        going = [r for r, rec in have.items() if rec is None and is_running(r)]
-        if not need.missing and not going:
+        absent = [r for r, rec in have.items() if rec is None]
+        if not absent:
             continue
+        need.missing = [r for r in absent if not is_running(r)]
         if need.kind == "collapse":
             need.chance = SETTLE_COLLAPSE
         else:
@@ -183,15 +183,11 @@ def order(needs: list[Need]) -> list[tuple[Run, list[str]]]:
     return list(serves.items())
 
 
-def table(needs: list[Need]):
-    """The queue as a table: each run in order, its cost, the claims it serves and their rate."""
-    import pandas as pd
-
+def rows(needs: list[Need]) -> list[tuple[Run, float, list[str]]]:
+    """The missing runs in order, each with the best rate (claims settled per CPU hour) among the
+    claims it serves, and those claims: what `ssllib queue --dry-run` and the run-status page show."""
     rate = {n.claim: n.rate for n in needs}
-    rows = [{"#": i + 1, "run": str(r), "CPU hours": round(r.hours, 2),
-             "serves": "; ".join(claims), "claims settled per CPU hour": round(max(rate[c] for c in claims), 2)}
-            for i, (r, claims) in enumerate(order(needs))]
-    return pd.DataFrame(rows).set_index("#") if rows else "nothing missing: every planned run is in"
+    return [(r, max(rate[c] for c in claims), claims) for r, claims in order(needs)]
 
 
 def child(run: Run, device: str = "auto") -> list[str]:

@@ -163,6 +163,17 @@ def planned_seeds(experiment: str, records) -> list[int] | None:
     return ITEMS[experiment].seeds_at(profiles.pop())
 
 
+def waiting_for_seeds(experiment: str, records) -> str:
+    """Rule 5's third part: why a verdict on `records` (one variant's) waits, or "" when every seed
+    the experiment plans at their length is in."""
+    planned = planned_seeds(experiment, records)
+    have = sorted({r["seed"] for r in records} & set(planned)) if planned else []
+    if not planned or len(have) >= len(planned):
+        return ""
+    return (f"{len(have)} of the {len(planned)} planned seeds ({', '.join(map(str, planned))}) run: the verdict "
+            "waits for the rest (rule 5)")
+
+
 def collapse_claims(experiment, item, records, reference=None):
     """One collapse claim per variant the paper reports on, against `reference`'s m_r.  A variant
     with fewer of the length's planned seeds than planned is 'undecided' (rule 5, third part)."""
@@ -175,11 +186,9 @@ def collapse_claims(experiment, item, records, reference=None):
             continue
         row = collapse_claim(item, p["label"], v[name], p["collapse"], ref if name != reference else None,
                              p.get("collapse_of", "z"))
-        planned = planned_seeds(experiment, v[name])
-        have = sorted({r["seed"] for r in v[name]} & set(planned)) if planned else []
-        if planned and len(have) < len(planned) and row["verdict"] != UNTESTED:
-            row = dict(row, verdict=UNDECIDED, reason=f"{len(have)} of the {len(planned)} planned seeds "
-                       f"({', '.join(map(str, planned))}) run: the verdict waits for the rest (rule 5)")
+        waits = waiting_for_seeds(experiment, v[name])
+        if waits and row["verdict"] != UNTESTED:
+            row = dict(row, verdict=UNDECIDED, reason=waits)
         out.append(row)
     return out
 

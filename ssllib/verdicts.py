@@ -13,7 +13,7 @@ from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
 from .rules import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row,
-                    collapse_claims, planned_seeds, spearman)
+                    collapse_claims, lowest_m_r, spearman, waiting_for_seeds)
 
 
 M_R_CEILING = 0.95  # m_r of an untrained network behind the final BN is ~0.99: a run starting there cannot raise it
@@ -42,10 +42,10 @@ def fig4_claims(records):
             verdict = REPRODUCED if ok_up and ok_down else PARTLY if ok_up or ok_down else NOT
             claims.append(claim_row("Figure 4", f"{p[name]['label']} {p[name]['text']}", p[name]["text"],
                                  ours, verdict, "" if verdict == REPRODUCED else "one of the two trends differs"))
-    start = {n: mean_std(read_curve(r)[0]["m_r"] for r in v[n])[0] for n in ("residual",) if n in v}
-    if {"random", "centre", "residual"} <= set(v) and start["residual"] >= M_R_CEILING:
+    residual_start = mean_std(read_curve(r)[0]["m_r"] for r in v["residual"])[0] if "residual" in v else None
+    if {"random", "centre", "residual"} <= set(v) and residual_start >= M_R_CEILING:
         claims.append(claim_row("Figure 4", "a random gradient has a relatively small influence", p["random"]["text"],
-                                f"the residual run starts at m_r {start['residual']:.3f}", UNTESTED,
+                                f"the residual run starts at m_r {residual_start:.3f}", UNTESTED,
                                 f"m_r starts at its ceiling (>= {M_R_CEILING}): the residual component cannot "
                                 "raise it, so a comparison of the sizes of change says nothing"))
     elif {"random", "centre", "residual"} <= set(v):
@@ -86,14 +86,9 @@ def centre_dominated(rs) -> str:
     """Why runs cannot test a bias-centre claim (Table 6, A.8), or "": a run that dipped under the
     collapse threshold during training, or ended centre-dominated (m_o > m_r): there every output
     is mostly the centre, so a bias along it says nothing about how the predictor avoids collapse."""
-    from .results import read_curve
-
     why = []
     for r in rs:
-        try:
-            low = min(row["m_r"] for row in read_curve(r))
-        except (KeyError, OSError, ValueError):
-            low = None
+        low = lowest_m_r([r])
         if low is not None and low < COLLAPSE_M_R:
             why.append(f"seed {r.get('seed')} dipped to m_r {low:.3f}")
         elif r["metrics"].get("m_o", 0) > r["metrics"]["m_r"]:
@@ -113,26 +108,23 @@ def table5_claims(records):
             if not rs:
                 continue
             cos = mean_std(r["metrics"]["bias_centre_cos"] for r in rs)[0]
-            collapsed = any(r["metrics"]["collapsed"] for r in rs)
-            partial = not collapsed and any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
-            dominated = centre_dominated(rs)
-            planned = planned_seeds("table5", rs)
-            have = sorted({r["seed"] for r in rs} & set(planned)) if planned else []
-            verdict = (TOO_SHORT if collapsed or partial or dominated else REPRODUCED if cos >= 0.8
-                       else PARTLY if cos >= 0.5 else NOT)
-            if planned and len(have) < len(planned) and verdict != TOO_SHORT:
-                verdict, dominated = UNDECIDED, ""  # rule 5's third part: all planned seeds, or wait
+            partial = any(r["metrics"]["m_r"] < PARTIAL_M_R for r in rs)
+            dominated, waits = centre_dominated(rs), waiting_for_seeds("table5", rs)
+            if any(r["metrics"]["collapsed"] for r in rs):
+                verdict, why = TOO_SHORT, "the run collapsed: every output is the centre, so alignment says nothing"
+            elif partial:
+                verdict, why = TOO_SHORT, (f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, rule 5): "
+                                           "its bias cannot test the claim")
+            elif dominated:
+                verdict, why = TOO_SHORT, f"{dominated}: the bias cannot test the claim"
+            elif waits:
+                verdict, why = UNDECIDED, waits
+            else:
+                verdict = REPRODUCED if cos >= 0.8 else PARTLY if cos >= 0.5 else NOT
+                why = "" if cos >= 0.8 else "reproduced needs cosine >= 0.8"
             out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
-                              f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
-                              verdict,
-                              "the run collapsed: every output is the centre, so alignment says nothing"
-                              if collapsed else f"a run ended with m_r under {PARTIAL_M_R} (a partial collapse, "
-                              "rule 5): its bias cannot test the claim" if partial
-                              else f"{dominated}: the bias cannot test the claim" if dominated
-                              else f"{len(have)} of the {len(planned)} planned seeds run: the verdict waits for "
-                              "the rest" if verdict == UNDECIDED
-                              else "" if cos >= 0.8 else "reproduced needs cosine >= 0.8",
-                              runs=runs_of(rs)))
+                                 f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
+                                 verdict, why, runs=runs_of(rs)))
     rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
     if rs:
         pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]
