@@ -6,7 +6,9 @@ reader would notice:
 - a truncated table (pandas' "..." rows or "N rows × M columns");
 - a broken internal link, a missing page or resource, an image that did not load;
 - a cell whose output is an error or a traceback;
-- an unresolved glue reference.
+- an unresolved glue reference;
+- a table wider than the text column at 1280 px (the reader would have to scroll sideways), a
+  table cell reading NaN, None or <NA>, and an empty cell in a verdict column.
 
     python book/check_site.py [_build/html] [--screenshots _build/screenshots]
 
@@ -49,6 +51,29 @@ LINKS_JS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.ge
 ERROR_OUTPUTS_JS = """() => Array.from(document.querySelectorAll(
   '.output.traceback, .output.error, div.cell_output .output.stderr, .nb-error'))
   .map(e => e.innerText.slice(0, 120))"""
+
+# the text column is the article (Jupyter Book) or <main>; a table is measured against it, not against
+# the output box that would let it scroll
+TABLE_FAULTS_JS = """() => {
+  const column = document.querySelector('article') || document.querySelector('main') || document.body;
+  const width = column.clientWidth, out = [], bad = new Set(['NaN', 'nan', 'None', '<NA>', 'NaT']);
+  column.querySelectorAll('table').forEach(t => {
+    const label = t.innerText.trim().split(/\\s+/).slice(0, 4).join(' ');
+    const wide = Math.ceil(t.getBoundingClientRect().width);
+    if (wide > width + 1) out.push(`table wider than its column: ${wide} px > ${width} px (${label})`);
+    const heads = Array.from(t.tHead ? t.tHead.rows : []).map(r => Array.from(r.cells, c => c.innerText.trim()));
+    const head = heads.find(h => h.includes('verdict'));
+    const at = head ? head.indexOf('verdict') : -1;
+    for (const row of (t.tBodies.length ? Array.from(t.tBodies).flatMap(b => Array.from(b.rows)) : Array.from(t.rows))) {
+      const cells = Array.from(row.cells, c => c.innerText.trim());
+      const nan = cells.find(c => bad.has(c));
+      if (nan !== undefined) out.push(`NaN cell: "${nan}" in the row "${cells.slice(0, 2).join(' | ')}" (${label})`);
+      if (at >= 0 && cells.length === head.length && cells[at] === '')
+        out.push(`empty verdict cell: in the row "${cells.slice(0, 2).join(' | ')}" (${label})`);
+    }
+  });
+  return out;
+}"""
 
 RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|(?<![\w$])\$[^$\s][^$\n]{0,200}?\$(?![\w$])")
 TRUNCATED = re.compile(r"\b\d+ rows × \d+ columns\b|(^|\s)\.\.\.(\s|$)|…\s*$")
@@ -141,6 +166,7 @@ def check_site(site: Path, screenshots: Path | None = None, pages=None) -> list[
                 found += internal_link_faults(site, path, page.evaluate(LINKS_JS))
                 found += [f"error output: {t}" for t in page.evaluate(ERROR_OUTPUTS_JS)]
                 found += text_faults(page.evaluate(VISIBLE_TEXT_JS))
+                found += page.evaluate(TABLE_FAULTS_JS)
                 faults += [f"{rel}: {f}" for f in dict.fromkeys(found)]
                 for name, shot in SCREENSHOTS.items():
                     if screenshots is not None and rel == shot:

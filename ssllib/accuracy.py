@@ -322,17 +322,20 @@ def both_ways(records_by_experiment: dict, length: str, dataset: str = "cifar10"
 
 
 def plan_table(dataset: str | None = None):
-    """The run plan as a table (ssllib.plan), one row per accuracy claim."""
-    import pandas as pd
-
+    """The run plan as a table (ssllib.plan), one row per accuracy claim: what is compared and how,
+    and, folded under it, the seeds, the date each entry was written and its note."""
     from .plan import PLAN
+    from .report import Tables, frame
 
-    rows = [{"experiment": c.experiment, "claim": c.claim, "a": c.a,
-             "b": " / ".join(c.b) if isinstance(c.b, tuple) else c.b, "test": c.kind,
-             "gap or margin": c.gap, "metric": c.metric,
-             "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "dataset": c.dataset,
-             "written": c.written, "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
-    return pd.DataFrame(rows).set_index(["experiment", "claim"])
+    rows = [{"claim": f"{c.experiment}: {c.claim}",
+             "compared": f"{c.a} vs {' / '.join(c.b) if isinstance(c.b, tuple) else c.b}",
+             "test, gap or margin": f"{c.kind}, {c.gap:g}", "metric": c.metric, "dataset": c.dataset,
+             "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "written": c.written,
+             "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
+    main = ("claim", "compared", "test, gap or margin", "metric", "dataset")
+    return Tables(frame([{k: r[k] for k in main} for r in rows], "claim"),
+                  frame([{k: r[k] for k in ("claim", "seeds", "written", "note")} for r in rows], "claim"),
+                  "each entry's seeds, the date it was written and its note")
 
 
 def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar10"):

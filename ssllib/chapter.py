@@ -130,11 +130,12 @@ def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, devi
 
 
 def paper_table(ch: Chapter):
-    """The paper's numbers (ssllib.paper) beside ours, one row per variant, mean ± std over seeds.
-    Beside the final m_r: its lowest value over training, and the linear probe's margin over Table
-    2's random encoder at the same length and dataset - m_r near 1 is what an untrained network
-    also scores behind the final BN, so only the margin says the encoder learned (0 for an
-    untrained one by construction)."""
+    """The paper's numbers (ssllib.paper) beside ours, one row per variant, mean ± std over seeds:
+    the main columns (collapse, m_r, accuracies, and the linear probe's margin over Table 2's random
+    encoder at the same length and dataset - m_r near 1 is what an untrained network also scores
+    behind the final BN, so only the margin says the encoder learned; 0 for an untrained one by
+    construction), and under them, folded, the rest: m_o, the lowest m_r over training, m_r of p,
+    std·√d, the online probe and the dataset (`report.Tables`)."""
     rows = report.summary_rows(ch.records, REPORTED.get(ch.name, {}))
     control = experiments.run_experiment("table2", ch.profile, variants=["random_init"], allow_train=False,
                                          allow_missing=True, progress=False, overrides={"dataset": ch.dataset})
@@ -145,20 +146,62 @@ def paper_table(ch: Chapter):
         low = rules.lowest_m_r(rs)
         margin = (report.mean_std(r["metrics"]["linear_acc"] for r in rs)[0] - random_linear
                   if random_linear is not None else None)
-        extra = {"lowest m_r (training)": f"{low:.3f}" if low is not None else "–",
-                 "linear − random encoder (points)": f"{margin:+.1f}" if margin is not None else "–"}
-        keys = list(row)
-        at = keys.index("m_r") + 1
-        out.append({k: row[k] for k in keys[:at]} | extra | {k: row[k] for k in keys[at:]})
-    return report.frame(out, "method").drop(columns="variant", errors="ignore")
+        out.append(row | {"lowest m_r (training)": f"{low:.3f}" if low is not None else "–",
+                          "linear − random encoder (points)": f"{margin:+.1f}" if margin is not None else "–"})
+    if not out:
+        return report.frame([], "method")
+    main = list(report.MAIN_COLUMNS) + ["linear − random encoder (points)"]
+    rest = ["method", "m_o", "lowest m_r (training)", "m_r of p = h(z)", "std·√d", "ours: online probe (%)", "ours on"]
+    return report.Tables(report.frame([{k: r[k] for k in main} for r in out], "method"),
+                         report.frame([{k: r[k] for k in rest} for r in out], "method"),
+                         "more columns: m_o, lowest m_r over training, m_r of p, std·√d, online probe, dataset")
 
 
 def curves(ch: Chapter, keys=("z_std_sqrt_d", "m_o", "m_r")):
     return plots.curves(ch.records, keys=keys)
 
 
+_JUDGED: dict = {}  # (experiment, profile, dataset, runs) -> claims: a chapter judges each length once
+
+
 def verdicts_of(ch: Chapter) -> list[dict]:
-    return claims_for(ch.name, ch.records)
+    """Every claim of the chapter's experiment judged on its records (computed once per set of runs:
+    the opening verdict and the section that shows them read the same rows)."""
+    key = (ch.name, ch.profile, ch.dataset, tuple(sorted(report.runs_of(ch.records))),
+           tuple(sorted((r["variant"], r["seed"]) for r in ch.records)))
+    if key not in _JUDGED:
+        _JUDGED[key] = claims_for(ch.name, ch.records)
+    return _JUDGED[key]
+
+
+def glue_md(name: str, text: str) -> None:
+    """Markdown glued for a `{glue:md}` directive (a no-op where myst-nb is not installed)."""
+    try:
+        from IPython.display import Markdown
+        from myst_nb import glue as nb_glue
+    except ImportError:
+        return
+    nb_glue(name, Markdown(text), display=False)
+
+
+def lead(ch: Chapter) -> None:
+    """The chapter's answer first: each of its claims with our verdict at the trained length on
+    every dataset that judged it, the short runs only where none did (`ssllib.findings`), as a
+    Markdown list glued as `<experiment>_lead` for the chapter's opening lines."""
+    from . import findings
+
+    rows = [dict(c, length=ch.profile, dataset=ch.dataset, experiment=ch.name) for c in verdicts_of(ch)] if ch.records else []
+    for length in experiments.get_experiment(ch.name).lengths(ch.profile)[1:]:
+        for dataset in (d for d in ("cifar10", "cifar100") if long_of(ch.profile, d) == length):
+            records = experiments.run_experiment(ch.name, length, allow_train=False, allow_missing=True,
+                                                 progress=False, overrides={"dataset": dataset})
+            if records:
+                judged = verdicts_of(Chapter(ch.name, length, records, dataset=dataset))
+                rows += [dict(c, length=length, dataset=dataset, experiment=ch.name) for c in judged]
+    claims = findings.evidence(rows, {ch.name})
+    text = "\n".join(f"- {c['claim']}: " + "; ".join(f"**{r['verdict']}** ({findings.where(r)})" for r in c["rows"])
+                     for c in claims) or "- no claim judged yet: its runs are not cached"
+    glue_md(f"{ch.name}_lead", text)
 
 
 def glue_metrics(ch: Chapter, prefix: str | None = None) -> None:
@@ -188,7 +231,18 @@ PLOTTED = ("runs", "difference", "ci_low", "ci_high", "p_holm", "test", "margin"
 
 
 def claims_frame(claims: list[dict]):
-    return report.frame(claims, "claim").drop(columns=list(PLOTTED), errors="ignore")
+    """The claims as a reader reads them (claim, the paper's value, ours, verdict, reason) and, folded
+    under them, the accuracy claims' statistics: Welch's estimate, the estimate blocked by device,
+    the Holm family and the plan entry (`report.Tables`)."""
+    if not claims:
+        return report.frame([], "claim")
+    main = report.frame([{k: c.get(k, "–") for k in ("claim", "paper", "ours", "verdict", "reason")}
+                         for c in claims], "claim")
+    accuracy = [c for c in claims if c.get("kind") == "accuracy"]
+    details = report.frame([{"claim": c["claim"], "Welch (primary)": c.get("welch") or "–",
+                             "blocked by device": c.get("blocked") or "–", "family": c.get("family", "–"),
+                             "plan": c.get("plan", "–")} for c in accuracy], "claim") if accuracy else None
+    return report.Tables(main, details, "the accuracy claims' statistics: Welch, blocked by device, Holm family, plan")
 
 
 def verdicts(ch: Chapter):
@@ -203,7 +257,20 @@ def verdicts(ch: Chapter):
 
 
 def provenance(ch: Chapter):
-    return report.frame(report.provenance_rows(ch.records), "variant")
+    """Where every number on the page came from, folded: what each run trained (length, data,
+    model) and where and when (device, time, commit, config hash), one row per run each."""
+    from IPython.display import HTML
+
+    rows = report.provenance_rows(ch.records)
+    if not rows:
+        return report.frame([], "variant")
+    what = ("variant", "seed", "profile", "dataset", "encoder", "batch", "steps", "epochs", "start")
+    where = ("variant", "seed", "device", "train min", "images/s", "commit", "when", "hash")
+    tables = "".join(report.fill(report.frame([{k: r[k] for k in keys} for r in rows], "variant")).to_html(
+        classes="dataframe") for keys in (what, where))
+    devices = sorted({r["device"].split(",")[0] for r in rows})
+    return HTML(report.dropdown(f"{len(rows)} runs: profiles {', '.join(sorted({r['profile'] for r in rows}))}; "
+                                f"devices {'; '.join(devices)} (what each trained, where and when)", tables))
 
 
 def lowest_m_r(ch: Chapter, variants):

@@ -34,7 +34,7 @@ class SimSiamLoss(nn.Module):
     """SimSiam, Eq. 2 / Fig. 1(a):  L = -(P_a . sg(Z_b) + P_b . sg(Z_a)) / 2.
 
     Negative gradient on P_a (Eq. 4): Z_b / 2 per sample (the 1/2 is the symmetrisation).
-    Chen & He's ablations are options (their Sec. 4, seed 001): stop_gradient=False (Fig. 2,
+    Chen & He's ablations are options (their Sec. 4): stop_gradient=False (Fig. 2,
     collapses), symmetric=False (only D(p_a, z_b), "asym", 64.8% vs 68.1%) and
     similarity="cross_entropy" (D(p, z) = -softmax(z) . log softmax(p), 63.2%).
     `targets`: the z that the stop-gradient side uses, when they come from another encoder

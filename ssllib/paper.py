@@ -133,7 +133,7 @@ CHEN_HE_KSTEP = {
     "k_epoch": {"label": "1-epoch", "collapse": False, "top1": 67.0},
 }
 
-LI_ET_AL = {  # Li et al. (2022, seed 002) state directions, not numbers:
+LI_ET_AL = {  # Li et al. (2022) state directions, not numbers:
     "sweep": "higher AUC for small model x large data",
     "forecast": "higher AUC, lower accuracy",
 }

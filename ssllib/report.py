@@ -32,6 +32,37 @@ def frame(rows: list[dict], index: str):
     return pd.DataFrame(rows).set_index(index) if rows else pd.DataFrame({"": ["no cached results"]})
 
 
+def fill(frame, blank: str = "–"):
+    """A frame with every missing cell (NaN, None) shown as `blank`: a reader never sees NaN."""
+    return frame.astype(object).where(frame.notna(), blank)
+
+
+class Tables:
+    """A main table and, folded under it in a dropdown, the columns that did not fit: each fits the
+    text column of a 1280-px window.  `.main` and `.details` are DataFrames; a notebook shows both."""
+
+    def __init__(self, main, details=None, summary: str = "more columns"):
+        self.main, self.details, self.summary = main, details, summary
+
+    def _repr_html_(self) -> str:
+        out = fill(self.main).to_html(classes="dataframe")
+        if self.details is not None and len(self.details):
+            out += dropdown(self.summary, fill(self.details).to_html(classes="dataframe"))
+        return out
+
+
+def dropdown(summary: str, inner_html: str) -> str:
+    """HTML folded away under a one-line summary (a reader opens it with a click)."""
+    import html
+
+    return f'<details class="ssllib-more"><summary>{html.escape(summary)}</summary>{inner_html}</details>'
+
+
+# the paper-vs-ours columns a chapter's main table shows; the rest go under "more columns"
+MAIN_COLUMNS = ("method", "paper: collapse", "paper: top-1 (%)", "ours: collapsed", "m_r", "ours: linear (%)",
+                "ours: kNN (%)")
+
+
 def summary_rows(records, paper: dict):
     """One row per variant: paper columns beside ours (mean ± std over seeds)."""
     rows = []
@@ -44,7 +75,7 @@ def summary_rows(records, paper: dict):
             "paper: collapse": {True: "yes", False: "no"}.get(p.get("collapse"), "–"),
             "paper: top-1 (%)": p.get("top1", "–"),
             "ours on": rs[0].get("config", {}).get("dataset", "–"),
-            "ours: collapse": "/".join("yes" if m["collapsed"] else "no" for m in ms),
+            "ours: collapsed": f"{sum(bool(m['collapsed']) for m in ms)} of {n_seeds(len(ms))}",
             "ours: linear (%)": fmt(m["linear_acc"] for m in ms),
             "ours: kNN (%)": fmt(m["knn_acc"] for m in ms),
             "ours: online probe (%)": (fmt(m["online_linear_acc"] for m in ms)

@@ -112,14 +112,15 @@ def card_html(rows) -> str:
     linking to its chapter's verdict table; a click on a column header sorts by it (a few lines
     of script, no library, nothing loaded from elsewhere)."""
     order = {name: i for i, name in enumerate(SECTIONS)}
-    head = ("paper", "section", "item", "claim", "length", "dataset", "paper's value", "ours", "verdict", "reason")
+    head = ("item (paper, section)", "claim", "length, dataset", "paper's value", "ours", "verdict", "reason")
     out = ['<table class="scorecard dataframe"><thead><tr>'
            + "".join(f'<th title="click to sort">{h}</th>' for h in head) + "</tr></thead><tbody>"]
     for r in sorted(rows, key=lambda r: (order.get(r["experiment"], 99), r["length"], r.get("dataset", ""))):
         paper, section = SECTIONS.get(r["experiment"], ("", ""))
-        item = f'<a href="{chapter_link(r["experiment"])}">{html.escape(r["item"])}</a>'
-        cells = [html.escape(paper), html.escape(section), item] + [
-            html.escape(str(r.get(k, ""))) for k in ("claim", "length", "dataset", "paper", "ours", "verdict", "reason")]
+        item = (f'<a href="{chapter_link(r["experiment"])}">{html.escape(r["item"])}</a>'
+                f'<br><small>{html.escape(paper)}, {html.escape(section)}</small>')
+        cells = [item, html.escape(r["claim"]), html.escape(f"{r['length']}, {r.get('dataset', 'cifar10')}")] + [
+            html.escape(str(r.get(k, "") or "–")) for k in ("paper", "ours", "verdict", "reason")]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return "".join(out) + "</tbody></table>" + SORT_SCRIPT
 
@@ -142,30 +143,56 @@ def short_vs_long(rows, kind: str = "accuracy"):
 
 
 def verdict_totals(rows):
-    """How many claims got each verdict, per paper and length (all claims, restatements included)."""
+    """How many claims got each verdict, per paper, length and dataset (all claims, restatements
+    included): one row each, the verdicts as columns."""
     import pandas as pd
 
-    frame = pd.DataFrame([{"paper": SECTIONS.get(r["experiment"], ("?",))[0], "length": r["length"],
-                           "dataset": r.get("dataset", "cifar10"), "verdict": r["verdict"]} for r in rows])
-    return pd.crosstab([frame["paper"], frame["length"], frame["dataset"]], frame["verdict"], margins=True,
-                       margins_name="all")
+    order = (rules.REPRODUCED, rules.PARTLY, rules.NOT, rules.UNDECIDED, rules.TOO_SHORT, rules.UNTESTED)
+    groups: dict[str, dict] = {}
+    for r in rows:
+        key = f"{SECTIONS.get(r['experiment'], ('?',))[0]}, {r['length']}, {r.get('dataset', 'cifar10')}"
+        groups.setdefault(key, dict.fromkeys(order, 0))[r["verdict"]] += 1
+    out = [{"paper, length, dataset": k, **v, "all": sum(v.values())} for k, v in groups.items()]
+    return pd.DataFrame(out).set_index("paper, length, dataset")
+
+
+def all_records() -> list[dict]:
+    """Every result record under results/ at every length (benchmarks and damaged files left out)."""
+    from .results import read_entry
+
+    out = []
+    for path in sorted(results_root().glob("*/*/*.json")):
+        if path.parts[-3] == "benchmarks":
+            continue
+        try:
+            out.append(read_entry(path))
+        except CacheError:
+            continue
+    return out
 
 
 def costs(records):
-    """One row per trained run (a run shared by two chapters once): device, time, throughput and
-    the fast-path features it used (ssllib.train.fast_features)."""
+    """What the runs cost: per length, dataset and device, how many trained runs (a run shared by two
+    chapters once) and their hours; under it, folded, one row per run with its throughput and the
+    fast-path features it used (ssllib.train.fast_features)."""
     import pandas as pd
 
-    runs = [r for r in records if r["train"]["steps"] > 0 and "reused_from" not in r]
-    cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["seed"],
-                          "device": r["provenance"]["device"], "steps": r["train"]["steps"],
+    runs = [r for r in report.distinct_runs(records) if r["train"]["steps"] > 0 and "reused_from" not in r]
+    if not runs:
+        return "no trained run cached"
+    cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["seed"], "length": r["profile"],
+                          "dataset": r["config"].get("dataset", "cifar10"),
+                          "device": r["provenance"]["device"].split(",")[0], "steps": r["train"]["steps"],
                           "train min": round(r["provenance"]["train_seconds"] / 60, 1),
                           "images/s": round(r["provenance"]["images_per_s"] or 0),
                           "fast path": ", ".join(k for k, on in r["train"].get("fast", {}).items() if on) or "off"}
                          for r in runs])
-    hours = cost["train min"].sum() / 60 if len(cost) else 0
-    print(f"{len(runs)} trained runs, {hours:.1f} hours of training in all")
-    return cost.set_index("run") if len(cost) else cost
+    print(f"{len(runs)} trained runs, {cost['train min'].sum() / 60:.1f} hours of training in all")
+    total = cost.groupby(["length", "dataset", "device"]).agg(runs=("run", "size"), hours=("train min", "sum"),
+                                                              **{"median images/s": ("images/s", "median")})
+    total["hours"] = (total["hours"] / 60).round(1)
+    return report.Tables(total, report.fill(cost.set_index("run")), f"every run ({len(runs)}): steps, minutes, "
+                                                                     "throughput, fast path")
 
 
 def _benchmark_files(prefix: str | None):
@@ -181,7 +208,7 @@ def _by_device(prefix: str | None, none: str):
     import pandas as pd
 
     rows = _benchmark_files(prefix)
-    return pd.DataFrame(rows).set_index("device").T if rows else none
+    return report.fill(pd.DataFrame(rows).set_index("device").T) if rows else none
 
 
 def benchmarks():
@@ -207,8 +234,9 @@ def arithmetic():
         print(f"{r['device']}: {r['experiment']} at profile {r['profile']}, {len(r['runs']['fp32'])} runs "
               f"in each arithmetic ({r['seconds']['fp32'] / 60:.1f} min fp32, {r['seconds']['bf16'] / 60:.1f} "
               f"min bf16); same verdicts: {'yes' if r['same_verdicts'] else 'no'}")
-    return pd.DataFrame([{"device": r["device"], **{k: c[k] for k in ("claim", "fp32", "bf16", "fp32 ours", "bf16 ours")}}
-                         for r in files for c in r["claims"]]).set_index(["device", "claim"])
+    return report.fill(pd.DataFrame([{"device": r["device"], **{k: c[k] for k in ("claim", "fp32", "bf16", "fp32 ours",
+                                                                                  "bf16 ours")}}
+                                     for r in files for c in r["claims"]]).set_index(["device", "claim"]))
 
 
 def device_agreement():

@@ -8,7 +8,19 @@ pm = pytest.importorskip("papermill")
 from ssllib.data import find_data_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"), key=lambda p: p.stem == "scorecard")
+# the pages that read every experiment's results run after the experiments
+READERS = ("findings", "scorecard", "engineering")
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"), key=lambda p: p.stem in READERS)
+
+
+def declared(path) -> set:
+    """The names a notebook's parameters cell declares (papermill may pass only those)."""
+    import re
+
+    import nbformat
+
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+    return set(re.findall(r"^([A-Za-z_]\w*)\s*=", cell.source, re.M))
 
 
 def test_every_experiment_notebook_has_a_parameters_cell():
@@ -28,13 +40,26 @@ def test_notebooks_execute_at_smoke_profile(tmp_path):
     dataset = "cifar10" if find_data_dir() else "synthetic"
     for path in NOTEBOOKS:
         params = {"profile": "smoke"}
-        if path.stem != "scorecard":
-            params |= {"dataset": dataset, "allow_train": True}
+        if path.stem not in READERS:
+            params |= {k: v for k, v in {"dataset": dataset, "allow_train": True}.items() if k in declared(path)}
         out = tmp_path / path.name
         pm.execute_notebook(str(path), str(out), parameters=params, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=False)
         assert out.stat().st_size > 0
     assert any((Path(os.environ["SSLLIB_RESULTS"]) / "smoke").rglob("*.json"))
+
+
+def test_every_chapter_opens_with_its_verdict_and_its_trained_length_evidence():
+    """A chapter's first lines after the claim glue its verdicts (`chapter.lead`), and a chapter with
+    a trained length shows that section before the short runs' tables."""
+    for path in sorted((ROOT / "notebooks").glob("*.md")):
+        text = path.read_text()
+        if "ch = chapter.run(" not in text:
+            continue
+        first_heading = text.index("\n## ")
+        assert "_lead\n:format: myst" in text[:first_heading] and "chapter.lead(ch)" in text, path.name
+        if "chapter.long_length(" in text:
+            assert text.index("chapter.long_length(") < text.index("chapter.paper_table(ch)"), path.name
 
 
 def cells_of(nb) -> list[tuple]:
@@ -98,4 +123,4 @@ def test_a_chapter_runs_offline_on_cifar100():
     ch = chapter.run("table4", "smoke", dataset="cifar100", seeds=[0])
     assert ch.records and all(r["config"]["dataset"] == "cifar100" for r in ch.records)
     assert all("CIFAR-100, offline JPEG-q75 copy" in r["provenance"]["data_source"] for r in ch.records)
-    assert ch.dataset == "cifar100" and chapter.paper_table(ch)["ours on"].eq("cifar100").all()
+    assert ch.dataset == "cifar100" and chapter.paper_table(ch).details["ours on"].eq("cifar100").all()

@@ -376,3 +376,30 @@ def test_glued_metrics_are_the_mean_over_seeds_accuracy_to_one_decimal_collapse_
     assert glued["t4_both_linear_acc"] == "23.0" and glued["t4_both_m_r"] == "0.850"
     assert glued["t4_both_knn_acc"] == "12.9"
     assert glued["t4_o_e_only_linear_acc"] == "(not run)"
+
+
+def test_a_table_never_shows_nan_or_none_and_folds_its_details():
+    """report.Tables: missing cells read '–', the details sit in a <details> dropdown, and a table with
+    no details has no dropdown."""
+    from ssllib import report
+
+    main = report.frame([{"method": "SimSiam", "m_r": None, "linear (%)": float("nan")}], "method")
+    details = report.frame([{"method": "SimSiam", "m_o": None}], "method")
+    shown = report.Tables(main, details, "more columns")._repr_html_()
+    assert "NaN" not in shown and "None" not in shown and shown.count("–") == 3
+    assert shown.index("<details") > shown.index("</table>") and "<summary>more columns</summary>" in shown
+    assert "<details" not in report.Tables(main)._repr_html_()
+
+
+def test_the_paper_table_keeps_its_main_columns_and_folds_the_rest():
+    """summary_rows' collapse column counts the collapsed seeds in words ('1 of 2 seeds')."""
+    from ssllib import report
+
+    def rec(seed, collapsed):
+        return {"variant": "simsiam", "seed": seed, "config": {"dataset": "cifar10"},
+                "metrics": {"collapsed": collapsed, "linear_acc": 50.0, "knn_acc": 40.0, "z_std_sqrt_d": 0.9,
+                            "m_o": 0.1, "m_r": 0.99}}
+
+    row = report.summary_rows([rec(0, False), rec(1, True)], {})[0]
+    assert row["ours: collapsed"] == "1 of 2 seeds"
+    assert set(report.MAIN_COLUMNS) <= set(row)

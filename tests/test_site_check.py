@@ -33,9 +33,21 @@ BROKEN = {
     "traceback.html": ('<div class="cell_output"><pre>Traceback (most recent call last):\n  File "x"</pre>'
                        '<div class="output traceback">KeyError: m_r</div></div>', "error output"),
     "glue.html": ("<p>SimSiam's m_r is {glue:text}`table2_simsiam_m_r`</p>", "unresolved glue"),
+    # a 600-px text column and a table of nine unbreakable 120-px cells, inside a box that scrolls
+    "wide_table.html": ('<article style="width:600px"><div style="overflow-x:auto"><table><tr>'
+                        + '<td style="white-space:nowrap;min-width:120px">m_r 0.995</td>' * 9
+                        + "</tr></table></div></article>", "table wider than its column"),
+    "nan_cell.html": ("<table><thead><tr><th>claim</th><th>plan</th></tr></thead>"
+                      "<tbody><tr><td>r_e beats o_e</td><td>NaN</td></tr></tbody></table>", "NaN cell"),
+    "none_cell.html": ("<table><tr><td>SimSiam</td><td>None</td></tr></table>", "NaN cell"),
+    "empty_verdict.html": ("<table><thead><tr><th>claim</th><th>verdict</th></tr></thead>"
+                           "<tbody><tr><td>r_e beats o_e</td><td> </td></tr></tbody></table>", "empty verdict cell"),
 }
 CLEAN = ('<h1>A clean page</h1><p>Numbers 0.995 and 52.3%; code <code>$HOME \\(x\\)</code></p>'
-         '<pre>x = "$5"</pre><a href="clean.html#top">self</a><a href="https://example.org">out</a>')
+         '<pre>x = "$5"</pre><a href="clean.html#top">self</a><a href="https://example.org">out</a>'
+         # a table that fits, a verdict in its column, and "nan" inside a longer cell (not a NaN cell)
+         '<article style="width:600px"><table><thead><tr><th>claim</th><th>verdict</th></tr></thead><tbody>'
+         '<tr><td>nan-free m_r 0.995 ± 0.002</td><td>reproduced</td></tr></tbody></table></article>')
 
 
 @pytest.fixture(scope="module")

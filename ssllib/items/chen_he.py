@@ -1,4 +1,4 @@
-"""Chen & He's own SimSiam ablations (CVPR 2021; seed 001), re-run on CIFAR-10 at our scale.
+"""Chen & He's own SimSiam ablations (CVPR 2021), re-run on CIFAR-10 at our scale.
 
 One experiment per ablation group, each a chapter; every variant is data on the one training loop
 (loss options, predictor, head BN, batch size).  The plain SimSiam run of each group has the

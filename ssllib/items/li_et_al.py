@@ -1,4 +1,4 @@
-"""Li et al. (2022, seed 002): partial collapse measured without labels (the spectral AUC),
+"""Li et al. (2022): partial collapse measured without labels (the spectral AUC),
 across encoder width and training-set size."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def sweep_sizes(images_div: int, steps: int, batch: int) -> dict:
 ITEMS = {
     "collapse_sweep": Experiment(
         name="collapse_sweep",
-        title="Li et al.: partial collapse vs encoder width and training-set size (seed 002)",
+        title="Li et al.: partial collapse vs encoder width and training-set size",
         variants={f"w{w}_n{n}": dict(width=w) for w in (4, 8, 16) for n in SWEEP_IMAGES},
         section=SECTION, notebook="collapse_metric.ipynb",
         item="Li et al.", judge="sweep",
