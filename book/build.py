@@ -53,8 +53,8 @@ def write_status(status: list[dict], profile: str) -> None:
              f"Written by `book/build.py` when this book was built (profile `{profile}`). Each chapter "
              "reads cached results only (`allow_train=False`); the runs column counts the records it read "
              "at each length, and the last columns say on what and when they were trained.", "",
-             "| notebook | executed | seconds | runs read | hardware | trained (UTC) | commits |",
-             "|---|---|---|---|---|---|---|"]
+             "| notebook | executed (seconds) | runs read | hardware | trained (UTC) | commits |",
+             "|---|---|---|---|---|---|"]
     for row in status:
         records = []
         for name, exp in experiments.EXPERIMENTS.items():
@@ -70,7 +70,7 @@ def write_status(status: list[dict], profile: str) -> None:
                           for r in records})
         ended = sorted(r["provenance"]["ended"][:16].replace("T", " ") for r in records)
         shas = sorted({r["provenance"]["git_sha"][:8] for r in records})
-        lines.append(" | ".join(["", row["notebook"], row["executed"], str(row["seconds"]),
+        lines.append(" | ".join(["", row["notebook"].replace("_", " "), f"{row['executed']} ({row['seconds']:g})",
                                  ", ".join(f"{n} at {p}" for p, n in counts.items()) or "all (scorecard)",
                                  "; ".join(devices) or "–", f"{ended[0]} – {ended[-1]}" if ended else "–",
                                  ", ".join(shas) or "–", ""]).strip())

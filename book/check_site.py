@@ -28,8 +28,9 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-# the pages photographed for a reader of the CI log: landing page, one chapter, the scorecard
-SCREENSHOTS = {"landing": "book/intro.html", "chapter": "book/_generated/table2_siamese_variants.html",
+# the pages photographed for a reader of the CI log: landing page, the findings, one chapter, the scorecard
+SCREENSHOTS = {"landing": "book/intro.html", "findings": "book/_generated/findings.html",
+               "chapter": "book/_generated/table4_simsiam_components.html",
                "scorecard": "book/_generated/scorecard.html"}
 
 # text nodes outside code, scripts and rendered math: what a reader reads as prose
@@ -182,7 +183,7 @@ def check_site(site: Path, screenshots: Path | None = None, pages=None) -> list[
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("site", nargs="?", default=str(ROOT / "_build" / "html"))
-    ap.add_argument("--screenshots", default=None, help="folder for the landing/chapter/scorecard PNGs")
+    ap.add_argument("--screenshots", default=None, help="folder for the landing/findings/chapter/scorecard PNGs")
     args = ap.parse_args()
     site = Path(args.site)
     if not (site / "index.html").is_file():

@@ -265,8 +265,9 @@ def provenance(ch: Chapter):
     if not rows:
         return report.frame([], "variant")
     what = ("variant", "seed", "profile", "dataset", "encoder", "batch", "steps", "epochs", "start")
-    where = ("variant", "seed", "device", "train min", "images/s", "commit", "when", "hash")
-    tables = "".join(report.fill(report.frame([{k: r[k] for k in keys} for r in rows], "variant")).to_html(
+    where = ("variant", "seed", "device", "train min", "commit", "when", "hash")
+    short = [r | {"when": str(r["when"])[:16].replace("T", " ")} for r in rows]  # to the minute
+    tables = "".join(report.fill(report.frame([{k: r[k] for k in keys} for r in short], "variant")).to_html(
         classes="dataframe") for keys in (what, where))
     devices = sorted({r["device"].split(",")[0] for r in rows})
     return HTML(report.dropdown(f"{len(rows)} runs: profiles {', '.join(sorted({r['profile'] for r in rows}))}; "

@@ -180,9 +180,9 @@ def costs(records):
     runs = [r for r in report.distinct_runs(records) if r["train"]["steps"] > 0 and "reused_from" not in r]
     if not runs:
         return "no trained run cached"
-    cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "seed": r["seed"], "length": r["profile"],
+    cost = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']} seed {r['seed']}", "length": r["profile"],
                           "dataset": r["config"].get("dataset", "cifar10"),
-                          "device": r["provenance"]["device"].split(",")[0], "steps": r["train"]["steps"],
+                          "device": r["provenance"]["device"].split(",")[0].split(" (")[0],
                           "train min": round(r["provenance"]["train_seconds"] / 60, 1),
                           "images/s": round(r["provenance"]["images_per_s"] or 0),
                           "fast path": ", ".join(k for k, on in r["train"].get("fast", {}).items() if on) or "off"}
@@ -190,8 +190,9 @@ def costs(records):
     print(f"{len(runs)} trained runs, {cost['train min'].sum() / 60:.1f} hours of training in all")
     total = cost.groupby(["length", "dataset", "device"]).agg(runs=("run", "size"), hours=("train min", "sum"),
                                                               **{"median images/s": ("images/s", "median")})
+    cost["fast path"] = cost["fast path"].str.replace("_", " ")
     total["hours"] = (total["hours"] / 60).round(1)
-    return report.Tables(total, report.fill(cost.set_index("run")), f"every run ({len(runs)}): steps, minutes, "
+    return report.Tables(total, report.fill(cost.set_index("run")), f"every run ({len(runs)}): minutes, "
                                                                      "throughput, fast path")
 
 
@@ -204,11 +205,16 @@ def _benchmark_files(prefix: str | None):
 
 
 def _by_device(prefix: str | None, none: str):
-    """Those files, one column per device."""
+    """Those files, one row per device and measurement (a column per device would not fit the page)."""
     import pandas as pd
 
     rows = _benchmark_files(prefix)
-    return report.fill(pd.DataFrame(rows).set_index("device").T) if rows else none
+    if not rows:
+        return none
+    long = [{"device": f"{r['device']} [{i + 1}]" if sum(x["device"] == r["device"] for x in rows) > 1 else r["device"],
+             "measurement": k, "value": json.dumps(v) if isinstance(v, (dict, list)) else v}
+            for i, r in enumerate(rows) for k, v in r.items() if k != "device"]
+    return report.fill(pd.DataFrame(long).set_index(["device", "measurement"]))
 
 
 def benchmarks():
