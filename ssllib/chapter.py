@@ -161,17 +161,18 @@ def curves(ch: Chapter, keys=("z_std_sqrt_d", "m_o", "m_r")):
     return plots.curves(ch.records, keys=keys)
 
 
-_JUDGED: dict = {}  # (experiment, profile, dataset, runs) -> claims: a chapter judges each length once
+# (experiment, profile, dataset, the records' ids) -> (the records, their claims): a chapter judges each
+# set of records once; holding the records keeps their ids from being reused by other objects
+_JUDGED: dict = {}
 
 
 def verdicts_of(ch: Chapter) -> list[dict]:
-    """Every claim of the chapter's experiment judged on its records (computed once per set of runs:
-    the opening verdict and the section that shows them read the same rows)."""
-    key = (ch.name, ch.profile, ch.dataset, tuple(sorted(report.runs_of(ch.records))),
-           tuple(sorted((r["variant"], r["seed"]) for r in ch.records)))
+    """Every claim of the chapter's experiment judged on its records (computed once per set of
+    record objects: the opening verdict and the section that shows them read the same rows)."""
+    key = (ch.name, ch.profile, ch.dataset, tuple(id(r) for r in ch.records))
     if key not in _JUDGED:
-        _JUDGED[key] = claims_for(ch.name, ch.records)
-    return _JUDGED[key]
+        _JUDGED[key] = (list(ch.records), claims_for(ch.name, ch.records))
+    return _JUDGED[key][1]
 
 
 def glue_md(name: str, text: str) -> None:
