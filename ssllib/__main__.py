@@ -1,4 +1,5 @@
-"""Command line: `python -m ssllib list | show <experiment> | run <experiment> [options] | queue [options]`.
+"""Command line: `python -m ssllib list | show <experiment> | run <experiment> [options] | queue [options] |
+config <experiment> <variant> [options]`.
 
     python -m ssllib run table2 --profile cpu --variant simsiam --seed 0 --set epochs=3
 Every bad value is one line on stderr naming it and the allowed values, and exit status 2.
@@ -13,7 +14,7 @@ from .config import PROFILES, ConfigError
 from .data import DataError
 from .storage import StorageError
 from .hardware import DeviceError
-from .experiments import EXPERIMENTS, get_experiment, make_config, run_experiment
+from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config, run_experiment
 from .results import CacheError, entry_path, read_entry
 from .train import TrainingDiverged
 
@@ -91,6 +92,12 @@ def main(argv=None) -> int:
     queue.add_argument("--next", type=int, default=1, metavar="N", help="train the next N (default 1)")
     queue.add_argument("--side-by-side", type=int, default=1, metavar="P", help="P at a time, cores/P threads each")
     queue.add_argument("--device", default="auto")
+    config = sub.add_parser("config", help="a run's merged config, which layer set each value, and its keys")
+    config.add_argument("experiment")
+    config.add_argument("variant")
+    config.add_argument("--profile", default="cpu")
+    config.add_argument("--seed", type=int, default=0)
+    config.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override")
     for p in (show, run, submit):
         p.add_argument("experiment")
         p.add_argument("--profile", default="cpu")
@@ -125,6 +132,9 @@ def main(argv=None) -> int:
             return run_queue(args)
         if args.profile not in PROFILES:
             raise ConfigError(f"unknown profile {args.profile!r}; allowed: {', '.join(PROFILES)}")
+        if args.cmd == "config":
+            print("\n".join(explain_config(args.experiment, args.variant, args.profile, args.seed, parse_sets(args.set))))
+            return 0
         if args.cmd == "submit":
             return submit_jobs(args)
         get_experiment(args.experiment)

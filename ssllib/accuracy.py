@@ -355,7 +355,7 @@ def _arm_names(c: PlannedClaim) -> set:
 
 
 def with_reference_head(length: str, dataset: str = "cifar10", family: dict | None = None):
-    """What the head check (issue 27) means for the verdicts: every planned claim at `length` with a
+    """What the head check (`plan.HEAD_CHECK`) means for the verdicts: every planned claim at `length` with a
     plain-SimSiam arm (any variant that trains Table 2's SimSiam, found by its training key, labels
     aside) judged again with that arm's runs replaced, seed for seed, by Table 2's
     `simsiam_reference_head` runs (a seed the reference head lacks is left out), in one Holm family

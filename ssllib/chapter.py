@@ -322,7 +322,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
 
 
 def head_check(long_ch: Chapter):
-    """Issue 27's head check, read out: the planned claim that our projector's affine final BN does not
+    """The head check, read out: the planned claim that our projector's affine final BN does not
     change SimSiam's accuracy against the reference head's affine-free one (`plan.HEAD_CHECK`), and
     what its verdict means for the records trained with our head.  Glues `table2_head_check`."""
     from IPython.display import Markdown

@@ -10,7 +10,7 @@ import json
 import datetime as dt
 
 from . import distributed
-from .config import Config, ConfigError, config_hash, profile_config
+from .config import PROFILES, Config, ConfigError, config_hash, profile_config
 from .data import load_dataset
 from .storage import remove_stale_temps
 from .decomposition import is_collapsed
@@ -30,15 +30,41 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def make_config(experiment: str, variant: str, profile: str, seed: int = 0, **overrides):
+def config_layers(experiment: str, variant: str, profile: str, overrides=None) -> list[tuple[str, dict]]:
+    """The layers a run's config is merged from, in order, each with its name: the profile, the
+    experiment's scale at that profile, the variant, the variant's scale at that profile, and the
+    command line's --set (each later one wins; Config's defaults lie under them all)."""
     exp = get_experiment(experiment)
     if variant not in exp.variants:
         raise ConfigError(f"unknown variant {variant!r} of {experiment}; "
                           f"allowed: {', '.join(exp.variants)}")
-    layers = [exp.scale.get(profile, {}), exp.variants[variant],
-              exp.variant_scale.get(profile, {}).get(variant, {}), overrides]
-    merged = {k: v for layer in layers for k, v in layer.items()}
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; allowed: {', '.join(PROFILES)}")
+    return [(f"profile {profile}", PROFILES[profile]), (f"{experiment}.scale[{profile}]", exp.scale.get(profile, {})),
+            (f"variant {variant}", exp.variants[variant]),
+            (f"{experiment}.variant_scale[{profile}][{variant}]", exp.variant_scale.get(profile, {}).get(variant, {})),
+            ("--set", dict(overrides or {}))]
+
+
+def make_config(experiment: str, variant: str, profile: str, seed: int = 0, **overrides):
+    merged = {k: v for _, layer in config_layers(experiment, variant, profile, overrides)[1:] for k, v in layer.items()}
     return profile_config(profile, experiment=experiment, variant=variant, seed=seed, **merged)
+
+
+def explain_config(experiment: str, variant: str, profile: str, seed: int = 0, overrides=None) -> list[str]:
+    """`python -m ssllib config`: every field of the merged config, the layer that set it, and the
+    run's cache key and training key (the key without the experiment and variant names)."""
+    import dataclasses
+
+    cfg = make_config(experiment, variant, profile, seed, **(overrides or {}))
+    where = {"experiment": "the experiment argument", "variant": "the variant argument", "seed": "--seed"}
+    for name, layer in config_layers(experiment, variant, profile, overrides):
+        where |= dict.fromkeys(layer, name)
+    width = max(len(f.name) for f in dataclasses.fields(cfg))
+    lines = [f"{f.name:<{width}} = {getattr(cfg, f.name)!r:<24} ({where.get(f.name, 'Config default')})"
+             for f in dataclasses.fields(cfg)]
+    return lines + [f"cache key (config hash): {config_hash(cfg)}", f"training key: {config_hash(cfg, labels=False)}",
+                    f"record: {entry_path(cfg, profile)}"]
 
 
 def run_one(cfg, profile: str, *, force=False, allow_train=True, device="auto", data_dir=None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 CONTROLS = ("random_init", "random_init_bn", "raw_pixels")  # Table 2's untrained controls
 EQUAL_MARGIN = 2.0   # points: "about as accurate" means a true difference inside +-2
-# the head check (issue 27): does our projector's affine final BN change SimSiam against the reference head's?
+# the head check: does our projector's affine final BN change SimSiam against the reference head's?
 HEAD_CHECK = "our head's affine final BN does not change SimSiam's accuracy (the reference head's is affine-free)"
 LEARNS_GAP = 5.0     # points: "SimSiam learns features" needs this margin over the strongest control
 THREE = (0, 1, 2)

@@ -164,7 +164,7 @@ def test_holm_makes_a_claim_borderline_alone_undecided_in_a_family():
 
 
 def test_the_head_check_rejudges_a_simsiam_arm_only_against_arms_without_our_head():
-    """Issue 27: with SimSiam's runs swapped, seed for seed, for the reference head's, a claim
+    """The head check: with SimSiam's runs swapped, seed for seed, for the reference head's, a claim
     whose other arm is untrained or behind another projector is judged again; one whose other arm
     has our head too is listed, not re-judged; the head check's own claim is left out."""
     from ssllib.experiments import make_config

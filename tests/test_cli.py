@@ -24,6 +24,8 @@ from ssllib.config import ConfigError, profile_config
     (["run", "table2", "--set", "width=100000"], "100000", "at most 512"),
     (["run", "table2", "--set", "phases=5"], "5", "list"),
     (["run", "table2", "--set", "seed=3"], "seed=3", "--seed"),
+    (["config", "table4", "nope"], "'nope'", "r_e_only"),
+    (["config", "table4", "both", "--set", "wdith=3"], "'wdith'", "width"),
 ])
 def test_bad_parameter_is_one_line_and_exit_2(argv, bad, allowed, capsys):
     assert main(argv) == 2
@@ -120,3 +122,19 @@ def test_side_by_side_trains_each_missing_run_once_in_its_own_process_with_its_s
     assert "side by side" not in again and "naive_siamese seed 1" in again
     assert main(["run", *args, "--side-by-side", "0"]) == 2
     assert "--side-by-side 0" in capsys.readouterr().err
+
+
+def test_config_prints_the_merged_config_the_layer_of_each_value_and_the_runs_keys(capsys):
+    """`python -m ssllib config`: each value with the layer that set it (a later layer wins), and the
+    cache key the run would be stored under."""
+    from ssllib.config import config_hash
+    from ssllib.experiments import make_config
+
+    assert main(["config", "table4", "r_e_only", "--profile", "cpu_long", "--seed", "2", "--set", "epochs=3"]) == 0
+    out = {line.split("=")[0].strip(): line for line in capsys.readouterr().out.splitlines()}
+    assert out["epochs"].rstrip().endswith("(--set)") and "3.0" in out["epochs"]  # --set beats the profile
+    assert out["width"].rstrip().endswith("(profile cpu_long)")
+    assert out["options"].rstrip().endswith("(variant r_e_only)") and out["seed"].rstrip().endswith("(--seed)")
+    assert out["base_lr"].rstrip().endswith("(Config default)")
+    cfg = make_config("table4", "r_e_only", "cpu_long", 2, epochs="3")
+    assert any(line.endswith(config_hash(cfg)) for line in out.values())

@@ -1,4 +1,4 @@
-"""Ssllib's imports point one way (DESIGN.md's floors); any cycle, at module level or
+"""Ssllib's imports point one way (the floors of the README's layout table); any cycle, at module level or
 inside a function, fails here with the modules that form it."""
 import ast
 from pathlib import Path
@@ -6,20 +6,34 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parent.parent / "ssllib"
 
 
+def module_name(path: Path) -> str:
+    """'train' for ssllib/train.py, 'items.section2' for ssllib/items/section2.py, 'items' for its
+    __init__, '__init__' for the package's own."""
+    parts = list(path.relative_to(PKG).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+
+MODULES = {module_name(p) for p in PKG.rglob("*.py")}
+
+
 def internal_imports(path: Path) -> set[str]:
-    """The ssllib modules `path` imports anywhere in its body ("ssllib" for the package itself)."""
-    modules = {p.stem for p in PKG.glob("*.py")}
+    """The ssllib modules `path` imports anywhere in its body, subpackages' modules included
+    ("__init__" for the package itself, "items" for ssllib/items/__init__.py)."""
+    package = list(path.relative_to(PKG).parent.parts)
     out = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("ssllib")):
-            base = (node.module or "").removeprefix("ssllib").lstrip(".")
-            if base:
-                out.add(base.split(".")[0])
-            else:  # from . import x: x is a module, or a name of the package's __init__
-                out |= {a.name if a.name in modules else "__init__" for a in node.names}
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("ssllib")):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)] + ([node.module] if node.module else [])
+            else:
+                base = [m for m in [(node.module or "").removeprefix("ssllib").lstrip(".")] if m]
+            module = ".".join(base)
+            for alias in node.names:  # from . import x: x is a module, or a name of the package's init
+                full = f"{module}.{alias.name}" if module else alias.name
+                out.add(full if full in MODULES else module or "__init__")
         elif isinstance(node, ast.Import):
-            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("ssllib.")}
-    return out - {path.stem}
+            out |= {a.name.removeprefix("ssllib.") for a in node.names if a.name.startswith("ssllib.")}
+    return {m if m in MODULES else m.split(".")[0] for m in out} - {module_name(path)}
 
 
 def find_cycle(graph: dict) -> list[str] | None:
@@ -43,8 +57,11 @@ def find_cycle(graph: dict) -> list[str] | None:
 
 
 def test_ssllib_has_no_import_cycle():
-    graph = {p.stem: internal_imports(p) for p in PKG.glob("*.py")}
+    """Every module, ssllib/items/ included."""
+    graph = {module_name(p): internal_imports(p) for p in PKG.rglob("*.py")}
     assert graph["train"] and "experiments" in graph["__main__"]  # the parser sees imports
+    assert {"items.section2", "items.chen_he"} <= graph["items"] and "experiment_spec" in graph["items.section3"]
+    assert "items" in graph["experiments"]
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
 

@@ -342,7 +342,7 @@ def test_a_run_trained_again_under_another_chapters_name_counts_once():
 
 
 def test_the_head_check_says_whether_the_records_trained_with_our_head_stand(monkeypatch):
-    """Issue 27: the planned 'our head does not change SimSiam's accuracy' claim, read out in the
+    """The head check: the planned 'our head does not change SimSiam's accuracy' claim, read out in the
     Table 2 chapter as what its verdict means for the records trained with our head."""
     from ssllib import chapter
 
