@@ -71,10 +71,13 @@ def evidence(rows, experiments) -> list[dict]:
 
 
 def best_verdict(claim: dict) -> str:
-    """The verdict a claim counts with in a summary: a decided one if any dataset decided it (the
-    first in rules' order), else the first row's."""
-    decided = [r["verdict"] for r in claim["rows"] if r["verdict"] in DECIDED]
-    return min(decided, key=DECIDED.index) if decided else claim["rows"][0]["verdict"]
+    """The verdict a claim counts with in a summary: the decided one if the datasets that decided it
+    agree, "partly" where they disagree (never the more favourable of the two), else the first
+    row's undecided or untestable verdict."""
+    decided = {r["verdict"] for r in claim["rows"] if r["verdict"] in DECIDED}
+    if len(decided) > 1:
+        return rules.PARTLY
+    return decided.pop() if decided else claim["rows"][0]["verdict"]
 
 
 def where(row) -> str:

@@ -29,9 +29,11 @@ def test_a_claim_is_shown_at_its_trained_length_on_each_dataset_and_falls_back_t
     assert "temperature" not in claims  # fig8 was not asked for
 
 
-def test_a_decided_verdict_on_either_dataset_counts_in_the_summary():
+def test_a_decided_verdict_on_either_dataset_counts_in_the_summary_and_disagreement_is_partly():
     claims = findings.evidence(ROWS, {"table4", "table3"})
     assert findings.best_verdict(next(c for c in claims if c["claim"] == "r_e beats o_e")) == rules.REPRODUCED
+    split = findings.evidence([ROWS[3], dict(ROWS[2], verdict=rules.NOT)], {"table4"})
+    assert findings.best_verdict(split[0]) == rules.PARTLY  # never the more favourable dataset
     said = findings.summary(claims)
     assert said == "Of its 3 claims: 3 reproduced (1 judged on the short runs only)."
     assert findings.summary([]) == "No claim of it is judged yet."
