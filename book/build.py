@@ -47,7 +47,7 @@ def write_status(status: list[dict], profile: str) -> None:
     """The run-status page: each notebook, when it was executed and for how long, and
     the cached runs its chapter reads: how many, at which lengths, on which hardware, trained when
     and at which commits."""
-    from ssllib import experiments
+    from ssllib import experiments, report
 
     lines = ["# Run status", "",
              f"Written by `book/build.py` when this book was built (profile `{profile}`). Each chapter "
@@ -66,8 +66,7 @@ def write_status(status: list[dict], profile: str) -> None:
         counts = {}
         for r in records:
             counts[r["profile"]] = counts.get(r["profile"], 0) + 1
-        devices = sorted({r["provenance"]["device"].split(",")[0] + (")" if "(" in r["provenance"]["device"] else "")
-                          for r in records})
+        devices = sorted({report.device_label(r["provenance"]["device"]) for r in records})
         ended = sorted(r["provenance"]["ended"][:16].replace("T", " ") for r in records)
         shas = sorted({r["provenance"]["git_sha"][:8] for r in records})
         lines.append(" | ".join(["", row["notebook"].replace("_", " "), f"{row['executed']} ({row['seconds']:g})",

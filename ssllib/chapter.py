@@ -219,7 +219,7 @@ def provenance(ch: Chapter):
     short = [r | {"when": str(r["when"])[:16].replace("T", " ")} for r in rows]  # to the minute
     tables = "".join(report.fill(report.frame([{k: r[k] for k in keys} for r in short], "variant")).to_html(
         classes="dataframe") for keys in (what, where))
-    devices = sorted({r["device"].split(",")[0] + (")" if "(" in r["device"].split(",")[0] else "") for r in rows})
+    devices = sorted({report.device_label(r["device"]) for r in rows})
     return HTML(report.dropdown(f"{len(rows)} runs: profiles {', '.join(sorted({r['profile'] for r in rows}))}; "
                                 f"devices {'; '.join(devices)} (what each trained, where and when)", tables))
 

@@ -107,6 +107,12 @@ def provenance_rows(records):
     return rows
 
 
+def device_label(device: str) -> str:
+    """A record's device in short: 'cpu (AMD EPYC)' for 'cpu (AMD EPYC, native bf16, 2 cores, ...)'."""
+    head = device.split(",")[0]
+    return head + (")" if "(" in head and ")" not in head else "")
+
+
 def n_seeds(n: int) -> str:
     return f"{n} seed{'s' if n > 1 else ''}"
 
