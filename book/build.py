@@ -47,11 +47,11 @@ def write_status(status: list[dict], profile: str) -> None:
     """The run-status page: each notebook, when it was executed and for how long, and
     the cached runs its chapter reads: how many, at which lengths, on which hardware, trained when
     and at which commits."""
-    from ssllib import experiments, report
+    from ssllib import experiments, records as cache, report
 
     lines = ["# Run status", "",
              f"Written by `book/build.py` when this book was built (profile `{profile}`). Each chapter "
-             "reads cached results only (`allow_train=False`); the runs column counts the records it read "
+             "reads cached results only (`ssllib.records`, which never trains); the runs column counts the records it read "
              "at each length, and the last columns say on what and when they were trained.", "",
              "| notebook | executed (seconds) | runs read | hardware | trained (UTC) | commits |",
              "|---|---|---|---|---|---|"]
@@ -61,8 +61,7 @@ def write_status(status: list[dict], profile: str) -> None:
             if Path(exp.notebook).stem != row["notebook"]:
                 continue
             for length in exp.lengths(profile):
-                records += experiments.run_experiment(name, length, allow_train=False, progress=False,
-                                                      allow_missing=True)
+                records += cache.load(name, length)
         counts = {}
         for r in records:
             counts[r["profile"]] = counts.get(r["profile"], 0) + 1

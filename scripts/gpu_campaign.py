@@ -87,7 +87,8 @@ def run(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="campaign-"))  # packed into $OUT/results.tar as runs end
     os.environ["SSLLIB_RESULTS"] = str(work / "results")
     from ssllib.data import load_dataset
-    from ssllib.experiments import make_config, run_one
+    from ssllib.experiments import make_config
+    from ssllib.runner import run_one
     from ssllib.hardware import device_name, pick_device
     from ssllib.train import schedule
 

@@ -14,7 +14,8 @@ from .config import PROFILES, ConfigError
 from .data import DataError
 from .storage import StorageError
 from .hardware import DeviceError
-from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config, run_experiment
+from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config
+from .runner import run_experiment
 from .results import CacheError, entry_path, read_entry
 from .train import TrainingDiverged
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import statistics
 from functools import lru_cache
 
-from . import stats
+from . import records as cache, stats
 from .plan import CONTROLS, LEARNS_GAP, PlannedClaim, at_length, family, planned
 from .report import by_variant, runs_of
 from .rules import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row
@@ -268,13 +268,8 @@ def judge(records_by_experiment: dict, length: str | None, dataset: str = "cifar
 
 @lru_cache(maxsize=8)
 def _family_records(length: str, dataset: str) -> tuple:
-    from .experiments import run_experiment
-
-    out = []
-    for name in dict.fromkeys(c.experiment for c in at_length(length, dataset)):  # the plan's order
-        out.append((name, tuple(run_experiment(name, length, allow_train=False, allow_missing=True, progress=False,
-                                               overrides={"dataset": dataset}))))
-    return tuple(out)
+    return tuple((name, tuple(cache.load(name, length, overrides={"dataset": dataset})))
+                 for name in dict.fromkeys(c.experiment for c in at_length(length, dataset)))  # the plan's order
 
 
 def claims(experiment: str, records: list, others: dict | None = None) -> list[dict]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import experiments, plots, report, rules
-from .config import ConfigError
+from . import experiments, plots, records as cache, report, rules, runner
 from .notebook_params import check_injected, check_parameters  # noqa: F401 (chapter.check_injected)
 from .experiment_spec import long_of
 from .paper import REPORTED
@@ -63,10 +62,11 @@ def run(name: str, profile: str = "cpu", *, dataset="cifar10", epochs=None, devi
     check_injected()
     check_parameters(profile, dataset, epochs, device, seeds, force, allow_train)
     overrides = {"dataset": dataset} | ({"epochs": float(epochs)} if epochs is not None else {})
-    records = experiments.run_experiment(name, profile, seeds=seeds, overrides=overrides, force=force,
-                                         allow_train=allow_train, device=device, progress=False,
-                                         allow_missing=not allow_train)
-    missing = experiments.missing_runs(name, profile, seeds, overrides)
+    cfgs = cache.configs(name, profile, seeds=seeds, overrides=overrides)
+    if allow_train:
+        records, missing = runner.run_configs(cfgs, profile, force=force, device=device, progress=False), []
+    else:
+        records, missing = cache.find(cfgs, profile)
     if missing:
         print(f"Not run yet at profile {profile} (left out below): {', '.join(missing)}")
     if records:
@@ -86,8 +86,7 @@ def paper_table(ch: Chapter):
     construction), and under them, folded, the rest: m_o, the lowest m_r over training, m_r of p,
     std·√d, the online probe and the dataset (`report.Tables`)."""
     rows = report.summary_rows(ch.records, REPORTED.get(ch.name, {}))
-    control = experiments.run_experiment("table2", ch.profile, variants=["random_init"], allow_train=False,
-                                         allow_missing=True, progress=False, overrides={"dataset": ch.dataset})
+    control = cache.load("table2", ch.profile, variants=["random_init"], overrides={"dataset": ch.dataset})
     random_linear = report.mean_std(r["metrics"]["linear_acc"] for r in control)[0] if control else None
     out = []
     for row in rows:
@@ -143,8 +142,7 @@ def lead(ch: Chapter) -> None:
     rows = [dict(c, length=ch.profile, dataset=ch.dataset, experiment=ch.name) for c in verdicts_of(ch)] if ch.records else []
     for length in experiments.get_experiment(ch.name).lengths(ch.profile)[1:]:
         for dataset in (d for d in ("cifar10", "cifar100") if long_of(ch.profile, d) == length):
-            records = experiments.run_experiment(ch.name, length, allow_train=False, allow_missing=True,
-                                                 progress=False, overrides={"dataset": dataset})
+            records = cache.load(ch.name, length, overrides={"dataset": dataset})
             if records:
                 judged = verdicts_of(Chapter(ch.name, length, records, dataset=dataset))
                 rows += [dict(c, length=length, dataset=dataset, experiment=ch.name) for c in judged]
@@ -258,8 +256,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     first = _long_section(ch, ch.dataset, curve_experiment, prefix=f"{ch.name}_long")
     for other in [d for d in ("cifar10", "cifar100") if d != ch.dataset]:
         profile = long_of(ch.profile, other)
-        cached = experiments.run_experiment(ch.name, profile, allow_train=False, progress=False, allow_missing=True,
-                                            overrides={"dataset": other})
+        cached = cache.load(ch.name, profile, overrides={"dataset": other})
         tag = "c100" if other == "cifar100" else "c10"
         if cached or planned(ch.name, other):
             display(Markdown(f"**The same at `{profile}` on {DATASET_NAMES[other]}**"))
@@ -300,8 +297,7 @@ def head_check(long_ch: Chapter):
 def claims_of(name: str, profile: str, dataset: str = "cifar10", item: str | None = None):
     """Another experiment's claims (only `item`'s, if given), judged on its cached runs: a chapter
     showing the claims of runs it shares."""
-    records = experiments.run_experiment(name, profile, allow_train=False, allow_missing=True, progress=False,
-                                         overrides={"dataset": dataset})
+    records = cache.load(name, profile, overrides={"dataset": dataset})
     claims = [c for c in claims_for(name, records) if item is None or c["item"] == item] if records else []
     return claims_frame(claims) if claims else f"no {name} run at {profile} on {dataset}"
 
@@ -311,11 +307,8 @@ def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None, besi
     its final accuracies, collapse indicators, lowest m_r over training and m_o at step 0; `beside`
     = (profile, variants, seeds) adds those runs of the length that replaced it, for comparison.
     Glues `<experiment>_<profile>_<dataset>_<variant>` (linear / kNN, mean over the runs)."""
-    records = experiments.run_experiment(ch.name, profile, variants=variants, allow_train=False, progress=False,
-                                         allow_missing=True, overrides={"dataset": dataset})
-    extra = experiments.run_experiment(ch.name, beside[0], variants=beside[1], seeds=beside[2], allow_train=False,
-                                       progress=False, allow_missing=True,
-                                       overrides={"dataset": dataset}) if beside else []
+    records = cache.load(ch.name, profile, variants=variants, overrides={"dataset": dataset})
+    extra = cache.load(ch.name, beside[0], variants=beside[1], seeds=beside[2], overrides={"dataset": dataset}) if beside else []
     def first(r, key):
         curve = read_curve(r)
         return round(curve[0][key], 3) if curve and key in curve[0] else "–"
@@ -356,16 +349,14 @@ def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> C
     profile = long_of(ch.profile, dataset)  # a profile without a long length is its own
     trains = ch.allow_train and profile == ch.profile
     over = {"dataset": dataset}
-    records = experiments.run_experiment(ch.name, profile, allow_train=trains, progress=False,
-                                         allow_missing=True, device=ch.device, overrides=over)
-    extra = []
-    if curve_experiment:
-        extra = experiments.run_experiment(curve_experiment, profile, allow_train=trains, progress=False,
-                                           allow_missing=True, device=ch.device, overrides=over)
+    def get(name):
+        cfgs = cache.configs(name, profile, overrides=over)
+        return (runner.run_configs(cfgs, profile, device=ch.device, progress=False), []) if trains else cache.find(cfgs, profile)
+
+    records, not_yet = get(ch.name)
+    extra, extra_missing = get(curve_experiment) if curve_experiment else ([], [])
     long_ch = Chapter(ch.name, profile, records, trains, ch.device, dataset=dataset)
-    not_yet = experiments.missing_runs(ch.name, profile, overrides=over) + (
-        [f"{curve_experiment} {m}" for m in experiments.missing_runs(curve_experiment, profile, overrides=over)]
-        if curve_experiment else [])
+    not_yet += [f"{curve_experiment} {m}" for m in extra_missing]
     if not_yet:
         print(f"Not run yet at {profile} on {dataset} (left out below): {', '.join(not_yet)}")
     claims = verdicts_of(long_ch) if records else []  # judged once, glued and shown

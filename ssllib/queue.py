@@ -24,19 +24,19 @@ once.  The chance is an estimate for ordering only; it judges nothing.
 """
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass, field
 from math import sqrt
 from statistics import NormalDist
 
-from . import stats
+from . import records as cache, stats
 from .config import Config, config_hash
 from .experiment_spec import LONG_BY_DATASET
 from .experiments import EXPERIMENTS, make_config
 from .paper import REPORTED
 from .plan import PLAN, family
-from .results import entry_path, lock_is_live, lock_path, results_root
+from .results import entry_path
+from .storage import lock_is_live, lock_path
 
 # CPU hours of the two cores per run, measured on this project's CPUs (README: two cpu_long runs
 # side by side give 4.43 runs an hour; a 20-epoch run costs twice that); an untrained control ~0
@@ -107,18 +107,6 @@ def planned_needs() -> list[Need]:
     return needs
 
 
-def trained_keys() -> dict:
-    """The training key of every record in the cache -> its record (one pass over results/)."""
-    out = {}
-    for path in sorted(results_root().glob("*/*/*.json")):
-        try:
-            record = json.loads(path.read_text())
-            out[config_hash(Config(**record["config"]), labels=False)] = record
-        except (OSError, ValueError, TypeError, KeyError, RecursionError):
-            continue  # not a record (a benchmark's JSON) or a damaged one: read mode names those
-    return out
-
-
 def running(run: Run) -> bool:
     return lock_is_live(lock_path(entry_path(run.config(), run.length)))
 
@@ -149,7 +137,7 @@ def chance(c_kind: str, gap: float, diff: float | None, sd: float, n: int, m: in
 def build(keys: dict | None = None, is_running=running) -> list[Need]:
     """The needs with their missing runs and chances, ordered by rate (highest first); claims
     with nothing missing left out."""
-    keys = trained_keys() if keys is None else keys
+    keys = cache.by_training_key() if keys is None else keys
     plan = {c.key: c for c in PLAN}
     out = []
     for need in planned_needs():

@@ -7,9 +7,9 @@ import html
 import json
 from pathlib import Path
 
-from . import experiments, report, rules, verdicts
+from . import experiments, records as cache, report, rules, runner, verdicts
 from .experiment_spec import LONG_BY_DATASET, LONG_OF, LONG_PROFILES, long_of
-from .results import CacheError, results_root
+from .results import results_root
 
 DATASETS = ("cifar10", "cifar100")  # the long length is judged on each
 
@@ -28,14 +28,11 @@ def gather(profile: str = "cpu", allow_train: bool = False):
         for name, exp in experiments.EXPERIMENTS.items():
             if length not in exp.lengths(profile):
                 continue  # only the experiments with long_variants are run at the long length
-            trains = allow_train and length == profile
-            try:
-                at_length[name] = experiments.run_experiment(name, length, allow_train=trains, progress=False,
-                                                             allow_missing=not trains, overrides=over)
-            except CacheError as e:
-                missing.append({"experiment": name, "length": length, "dataset": dataset, "not run": str(e)})
-                continue
-            gaps = experiments.missing_runs(name, length, overrides=over)
+            cfgs = cache.configs(name, length, overrides=over)
+            if allow_train and length == profile:
+                at_length[name], gaps = runner.run_configs(cfgs, length, progress=False), []
+            else:
+                at_length[name], gaps = cache.find(cfgs, length)
             if gaps and (dataset == "cifar10" or at_length[name]):
                 missing.append({"experiment": name, "length": length, "dataset": dataset, "not run": ", ".join(gaps)})
             if dataset == "cifar10":  # Li et al.'s forecast: the CIFAR-10 runs of each length
@@ -156,21 +153,6 @@ def verdict_totals(rows):
     return pd.DataFrame(out).set_index("paper, length, dataset")
 
 
-def all_records() -> list[dict]:
-    """Every result record under results/ at every length (benchmarks and damaged files left out)."""
-    from .results import read_entry
-
-    out = []
-    for path in sorted(results_root().glob("*/*/*.json")):
-        if path.parts[-3] == "benchmarks":
-            continue
-        try:
-            out.append(read_entry(path))
-        except CacheError:
-            continue
-    return out
-
-
 def costs(records):
     """What the runs cost: per length, dataset and device, how many trained runs (a run shared by two
     chapters once) and their hours; under it, folded, one row per run with its throughput and the
@@ -251,20 +233,12 @@ def device_agreement():
     that variant at that length, which is what a difference between devices should be read against."""
     import pandas as pd
 
-    from .results import read_entry
-
-    rows = []
+    rows, everything = [], cache.everything()
     for f in _benchmark_files("device_agreement-"):
         for run in f["runs"]:
             experiment, variant, seed = run["run"].split(":")
-            accs = []
-            for path in sorted((results_root() / f["profile"] / experiment).glob("*.json")):
-                try:
-                    record = read_entry(path)
-                except CacheError:
-                    continue
-                if record["config"]["variant"] == variant and "reused_from" not in record:
-                    accs.append(record["metrics"]["linear_acc"])
+            accs = [r["metrics"]["linear_acc"] for r in everything if (r["profile"], r["experiment"], r["variant"])
+                    == (f["profile"], experiment, variant)]
             kept, returned = run["kept"], run["returned"]
             rows.append({"run": f"{experiment} {variant} seed {seed} ({f['profile']})",
                          "here": f"{kept['linear_acc']:.1f} / {kept['knn_acc']:.1f} on {kept['device']}",
@@ -285,11 +259,7 @@ def trained_runs(profile: str):
     for name in experiments.EXPERIMENTS:
         if name == "collapse_sweep":
             continue
-        try:
-            records += experiments.run_experiment(name, profile, allow_train=False, progress=False,
-                                                  allow_missing=True)
-        except CacheError as e:
-            print(f"{name}: {e}")
+        records += cache.load(name, profile)
     trained = [r for r in report.distinct_runs(records) if r["train"]["steps"] > 0]  # a run counts once
     frame = pd.DataFrame([{"run": f"{r['experiment']}/{r['variant']}", "spectral AUC": r["metrics"]["spectral_auc"],
                            "effective rank": r["metrics"]["effective_rank"], "linear (%)": r["metrics"]["linear_acc"],

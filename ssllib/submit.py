@@ -19,10 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import ConfigError, config_hash
-from .experiments import EXPERIMENTS, find_same_run, get_experiment, make_config, run_one
+from .experiments import EXPERIMENTS, get_experiment, make_config
+from .records import shared_run
+from .runner import run_one
 from .data import cache_dir
 from .storage import StorageError, atomic_write, process_alive
-from .results import entry_path, lock_is_live, lock_path
+from .results import entry_path
+from .storage import lock_is_live, lock_path
 
 CLUSTERS = ("slurm", "local", "debug")  # submitit's executors
 # per profile: minutes, GPUs and CPUs of one job
@@ -131,7 +134,7 @@ def pending(names, profile: str, folder: Path, seeds=None, overrides=None, varia
                 cfg = make_config(name, variant, profile, seed, **(overrides or {}))
                 path, key = entry_path(cfg, profile), config_hash(cfg)
                 label = f"{name}/{variant} seed {seed}"
-                if path.exists() or find_same_run(cfg, profile) is not None:
+                if path.exists() or shared_run(cfg, profile) is not None:
                     skipped.append((label, "cached"))
                 elif lock_is_live(lock_path(path)):
                     skipped.append((label, "being trained now"))

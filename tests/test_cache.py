@@ -3,13 +3,13 @@ import json
 
 import pytest
 
-from ssllib import experiments, train
+from ssllib import records, runner, train
 from ssllib.config import config_hash
 from ssllib.results import CacheError, entry_path, read_entry
 
 
 def run(cfg, **kw):
-    return experiments.run_one(cfg, "smoke", progress=False, **kw)
+    return runner.run_one(cfg, "smoke", progress=False, **kw)
 
 
 def test_record_has_the_agreed_keys(tiny):
@@ -34,8 +34,8 @@ def test_the_record_says_how_training_started(tiny):
     first = run(tiny)
     assert first["train"]["start"] == "trained from the start"
     checkpoint_path(tiny, "smoke").write_bytes(b"damaged")
-    again = experiments._train_and_record(tiny, "smoke", entry_path(tiny, "smoke"), force=False, device="cpu",
-                                          data=experiments.load_dataset("synthetic"), progress=False)
+    again = runner._train_and_record(tiny, "smoke", entry_path(tiny, "smoke"), force=False, device="cpu",
+                                          data=runner.load_dataset("synthetic"), progress=False)
     assert again["train"]["start"] == "started over: its checkpoint could not be used"
     assert again["metrics"] == first["metrics"]
 
@@ -111,15 +111,17 @@ def test_corrupted_entry_is_rejected_and_recomputed(tiny, damage, capsys):
     assert again["metrics"] == first["metrics"]  # same seed, same result
 
 
-def test_force_retrains_and_no_train_raises(tiny, monkeypatch):
+def test_force_retrains_and_reading_never_trains(tiny, monkeypatch):
     run(tiny)
     calls = []
     real_fit = train.Trainer.fit
     monkeypatch.setattr(train.Trainer, "fit", lambda self, *a, **k: calls.append(1) or real_fit(self, *a, **k))
     run(tiny, force=True)
     assert calls == [1]
-    with pytest.raises(CacheError, match="training is not allowed"):
-        run(tiny.replace(seed=5), allow_train=False)
+    assert records.lookup(tiny.replace(seed=5), "smoke") == (None, False)  # not cached: read, not trained
+    assert records.find([tiny, tiny.replace(seed=5)], "smoke") == ([read_entry(entry_path(tiny, "smoke"))],
+                                                                  [f"{tiny.variant} (seed 5)"])
+    assert calls == [1] and not entry_path(tiny.replace(seed=5), "smoke").exists()
 
 
 def test_every_committed_result_is_a_valid_entry():
@@ -141,7 +143,7 @@ def test_metrics_added_later_come_from_the_final_checkpoint(tiny):
     path = entry_path(tiny, "smoke")
     old = dict(first, metrics={k: v for k, v in first["metrics"].items() if not k.startswith("p_")})
     rewrite_entry(old, path)
-    back = experiments.add_metrics_from_checkpoint(read_entry(path), synthetic())
+    back = runner.add_metrics_from_checkpoint(read_entry(path), synthetic())
     assert back["metrics"] == first["metrics"] and "p_m_r" in back["metrics_added"]
     assert read_entry(path) == back
 
@@ -165,11 +167,11 @@ def test_reading_every_chapter_writes_nothing(tmp_path, monkeypatch):
                       for p in results.rglob("*") if p.is_file())
 
     before = snapshot()
-    rows, missing, records = scorecard.gather("cpu")
-    assert any(r.get("reused_from") for r in records)  # shared runs are found, in memory
+    rows, missing, read = scorecard.gather("cpu")
+    assert any(r.get("reused_from") for r in read)  # shared runs are found, in memory
     assert any(r["kind"] == "accuracy" and r["length"] == "cpu_long" for r in rows)
     for name in experiments.EXPERIMENTS:
-        experiments.missing_runs(name, "cpu")
+        records.missing(name, "cpu")
     assert snapshot() == before
 
 
@@ -224,9 +226,7 @@ def test_a_resealed_record_that_would_crash_a_page_is_refused_in_one_line(tiny):
 
 
 def experiments_run(cfg):
-    from ssllib import experiments
-
-    return experiments.run_one(cfg, "smoke", progress=False)
+    return runner.run_one(cfg, "smoke", progress=False)
 
 
 def test_a_failed_record_write_leaves_no_orphan_curve(tmp_path, monkeypatch):

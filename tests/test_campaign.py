@@ -133,13 +133,13 @@ def test_merge_writes_nothing_outside_its_folder_and_says_why(tmp_path, tiny, ca
     import importlib.util
     import shutil
 
-    from ssllib import experiments
+    from ssllib import runner
     from ssllib.integrity import RECORD_KEY, record_digest
 
     spec = importlib.util.spec_from_file_location("gpu_campaign", ROOT / "scripts" / "gpu_campaign.py")
     campaign = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(campaign)
-    record = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
+    record = runner.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
     source = Path(os.environ["SSLLIB_RESULTS"]) / "smoke" / "table2"
     returned = tmp_path / "returned" / "smoke" / "table2"
     shutil.copytree(source, returned)
@@ -169,13 +169,13 @@ def test_merge_replaces_a_damaged_local_copy_with_the_valid_returned_one(tmp_pat
     import importlib.util
     import shutil
 
-    from ssllib import experiments
+    from ssllib import runner
     from ssllib.results import read_entry
 
     spec = importlib.util.spec_from_file_location("gpu_campaign", ROOT / "scripts" / "gpu_campaign.py")
     campaign = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(campaign)
-    record = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
+    record = runner.run_one(tiny.replace(experiment="table2", variant="simsiam"), "smoke", progress=False)
     source = Path(os.environ["SSLLIB_RESULTS"]) / "smoke" / "table2"
     shutil.copytree(source, tmp_path / "returned" / "smoke" / "table2")
     repo = tmp_path / "repo"

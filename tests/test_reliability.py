@@ -125,7 +125,7 @@ def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path, caps
     import socket
     import subprocess
 
-    from ssllib import results
+    from ssllib import storage as results
 
     other = subprocess.Popen(["sleep", "30"])
     try:
@@ -152,7 +152,7 @@ def test_a_lock_whose_holder_cannot_be_alive_is_stale_and_a_live_one_keeps_its_h
     import threading
     import time
 
-    from ssllib import results
+    from ssllib import storage as results
 
     old = time.time() - 3 * 24 * 3600
     cases = {"other_host": "12345 node-17 x:1\n", "old_form": f"{os.getppid()} {socket.gethostname()}\n",
@@ -210,7 +210,8 @@ def test_a_bad_phase_option_and_a_deeply_nested_json_are_one_line_each(tmp_path,
     RecursionError.  Both are one line now (the second skipped where records are searched)."""
     from ssllib import results
     from ssllib.__main__ import main
-    from ssllib.experiments import find_same_run, make_config
+    from ssllib.experiments import make_config
+    from ssllib.records import shared_run
 
     assert main(["run", "fig5b", "--profile", "smoke", "--set", "dataset=synthetic", "--set",
                  'phases=[["simsiam",0.5],["infonce",0.5,{"tau":0}]]']) == 2
@@ -221,7 +222,7 @@ def test_a_bad_phase_option_and_a_deeply_nested_json_are_one_line_each(tmp_path,
     deep.parent.mkdir(parents=True)
     deep.write_text("[" * 100_000 + "]" * 100_000)
     cfg = make_config("table2", "simsiam", "smoke", 0, dataset="synthetic")
-    assert find_same_run(cfg, "smoke") is None
+    assert shared_run(cfg, "smoke") is None
     import pytest
     with pytest.raises(results.CacheError, match="RecursionError"):
         results.read_entry(deep)
@@ -230,7 +231,7 @@ def test_a_bad_phase_option_and_a_deeply_nested_json_are_one_line_each(tmp_path,
 def test_a_damaged_record_in_read_only_mode_is_named_damaged_and_listed_missing(tmp_path, monkeypatch, capsys):
     """Issue 42: the book's read-only mode had said 'recomputing' for a damaged record, recomputed
     nothing and did not list it as missing."""
-    from ssllib import experiments
+    from ssllib import experiments, records
     from ssllib.results import entry_path
 
     monkeypatch.setenv("SSLLIB_RESULTS", str(tmp_path))
@@ -238,10 +239,9 @@ def test_a_damaged_record_in_read_only_mode_is_named_damaged_and_listed_missing(
     path = entry_path(cfg, "smoke")
     path.parent.mkdir(parents=True)
     path.write_text('{"experiment": "table2"')  # cut off mid-write by hand
-    got = experiments.run_experiment("table2", "smoke", seeds=[0], variants=["simsiam"], allow_train=False,
-                                     allow_missing=True, progress=False, overrides={"dataset": "synthetic"})
+    got = records.load("table2", "smoke", seeds=[0], variants=["simsiam"], overrides={"dataset": "synthetic"})
     assert got == []
     out = capsys.readouterr().out
     assert "damaged" in out and "recomputing" not in out and "listed as missing" in out
-    missing = experiments.missing_runs("table2", "smoke", seeds=[0], overrides={"dataset": "synthetic"})
+    missing = records.missing("table2", "smoke", seeds=[0], overrides={"dataset": "synthetic"})
     assert "simsiam (seed 0, damaged)" in missing

@@ -1,7 +1,8 @@
 """Verdicts are computed from records: collapse and accuracy-gap rules, and run sharing."""
-from ssllib import experiments, report, rules
+from ssllib import experiments, records, report, rules, runner
 from ssllib.verdicts import claims_for
 from ssllib.config import config_hash
+from ssllib.results import entry_path
 
 
 def rec(variant, m_r, acc, collapsed=None, **extra):
@@ -174,11 +175,12 @@ def test_same_training_is_shared_between_experiments(tiny):
     a = tiny.replace(experiment="table4", variant="both")
     b = tiny.replace(experiment="fig3", variant="simsiam")
     assert config_hash(a) != config_hash(b) and config_hash(a, labels=False) == config_hash(b, labels=False)
-    first = experiments.run_one(a, "smoke", progress=False)
-    shared = experiments.run_one(b, "smoke", allow_train=False)
+    first = runner.run_one(a, "smoke", progress=False)
+    shared = records.lookup(b, "smoke")[0]
     assert shared["reused_from"].startswith("table4/") and shared["variant"] == "simsiam"
     assert shared["metrics"] == first["metrics"]
-    assert experiments.run_one(b, "smoke", allow_train=False) == shared  # now its own entry
+    assert runner.run_one(b, "smoke", progress=False) == shared  # found again, nothing trained or written
+    assert not entry_path(b, "smoke").exists()
 
 
 def test_a_length_is_a_config_so_another_profiles_identical_run_is_found_with_its_curve(tiny):
@@ -187,28 +189,23 @@ def test_a_length_is_a_config_so_another_profiles_identical_run_is_found_with_it
     profile, its curve read from where it lies."""
     from ssllib.results import read_curve
 
-    first = experiments.run_one(tiny.replace(experiment="table2_curve", variant="simsiam"), "smoke", progress=False)
-    shared = experiments.run_one(tiny.replace(experiment="table2", variant="simsiam"), "cpu_long20", allow_train=False)
+    first = runner.run_one(tiny.replace(experiment="table2_curve", variant="simsiam"), "smoke", progress=False)
+    shared = records.shared_run(tiny.replace(experiment="table2", variant="simsiam"), "cpu_long20")
     assert shared["reused_from"] == f"smoke/table2_curve/{first['config_hash']}.json"
     assert shared["profile"] == "cpu_long20" and shared["metrics"] == first["metrics"]
     assert read_curve(shared) == read_curve(first)
 
 
 def test_book_build_leaves_out_missing_runs_and_names_them():
-    import pytest
-
-    from ssllib.results import CacheError
-
     over = {"dataset": "synthetic"}
-    experiments.run_experiment("table2", "smoke", variants=["naive_siamese"], overrides=over, progress=False)
-    got = experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False, allow_missing=True)
+    runner.run_experiment("table2", "smoke", variants=["naive_siamese"], overrides=over, progress=False)
+    got = records.load("table2", "smoke", overrides=over)
     assert [r["variant"] for r in got] == ["naive_siamese"]
-    gaps = experiments.missing_runs("table2", "smoke", overrides=over)
+    gaps = records.missing("table2", "smoke", overrides=over)
     assert gaps == ["simsiam (seed 0)", "mirror_simsiam (seed 0)", "symmetric_predictor (seed 0)",
                     "random_init (seed 0)", "random_init_bn (seed 0)", "raw_pixels (seed 0)",
                     "simsiam_slow_warmup (seed 0)", "simsiam_reference_head (seed 0)"]
-    with pytest.raises(CacheError):
-        experiments.run_experiment("table2", "smoke", overrides=over, allow_train=False)
+    assert records.load("table2", "smoke", overrides=over) == got  # reading trained nothing
 
 
 def test_table6_and_a8_verdicts():

@@ -1,0 +1,125 @@
+"""Training the runs the cache lacks: the only writer of results/.  `run_experiment` trains (or
+finds cached) every variant x seed of an item; `run_configs` the configs a caller built, each built
+once a run; `run_one` one config, under the locks that stop two processes training it twice.
+Reading without training is `ssllib.records`.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from . import distributed, records
+from .config import Config, config_hash
+from .data import load_dataset
+from .decomposition import is_collapsed
+from .hardware import pick_device
+from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
+                      rewrite_entry, training_lock_path, write_entry)
+from .storage import remove_stale_temps, run_lock
+
+
+def run_one(cfg, profile: str, *, force=False, device="auto", data_dir=None, progress=True, data=None) -> dict:
+    """The cached record of `cfg` (its own, or a shared run: `records.lookup`), training it first if
+    it has none (or if `force`).  `data`: the dataset, or a function of the config that loads it
+    (called only if it trains)."""
+    path = entry_path(cfg, profile)
+    if not force:
+        record, _ = records.lookup(cfg, profile, damaged_means="recomputing")
+        if record is not None:
+            return record
+    rank, world = distributed.setup(pick_device(device))  # (0, 1) unless torchrun started us
+    # one process trains a config, another waits and reads it; under torchrun rank 0 holds the lock.
+    # The second lock is the training's own: the same training asked for under two experiment
+    # names (Table 2's SimSiam and Figure 3's) is trained once, the other waits and shares it
+    with (run_lock(path) if rank == 0 else contextlib.nullcontext("free")) as got, \
+            (run_lock(training_lock_path(cfg, profile)) if rank == 0 else contextlib.nullcontext("free")) as got_key:
+        distributed.barrier(world)  # every rank past this point: rank 0 holds the lock
+        if (got == "waited" or world > 1) and path.exists():
+            try:
+                return read_entry(path)
+            except CacheError as e:
+                print(f"cache entry damaged, not used (recomputing): {e}")
+        if got_key == "waited" and world == 1 and not force and (shared := records.shared_run(cfg, profile)):
+            return shared
+        data = data(cfg) if callable(data) else data or load_dataset(cfg.dataset, data_dir)
+        return _train_and_record(cfg, profile, path, force, device, data, progress, writes=rank == 0,
+                                 interrupted_before=got == "stale")
+
+
+def run_configs(cfgs: list, profile: str, *, force=False, device="auto", data_dir=None, progress=True) -> list[dict]:
+    """`run_one` for each config a caller built (`records.configs`); each dataset loaded once, and
+    only if something trains."""
+    loaded = {}
+
+    def data(cfg):
+        if cfg.dataset not in loaded:
+            loaded[cfg.dataset] = load_dataset(cfg.dataset, data_dir)
+        return loaded[cfg.dataset]
+
+    return [run_one(cfg, profile, force=force, device=device, progress=progress, data=data) for cfg in cfgs]
+
+
+def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, overrides=None, force=False,
+                   device="auto", data_dir=None, progress=True) -> list[dict]:
+    """Run (or find cached) every variant x seed of item `name` at `profile`; returns the records."""
+    return run_configs(records.configs(name, profile, variants, seeds, overrides), profile, force=force,
+                       device=device, data_dir=data_dir, progress=progress)
+
+
+def how_it_started(resumed_at: int, had_checkpoint: bool, interrupted_before: bool) -> str:
+    """What the record says about earlier attempts: resumed from a checkpoint, or
+    started over because the checkpoint was unusable or gone (a new machine), or a first attempt."""
+    if resumed_at:
+        return f"resumed at step {resumed_at}"
+    if had_checkpoint:
+        return "started over: its checkpoint could not be used"
+    return "started over: an earlier attempt left no checkpoint" if interrupted_before else "trained from the start"
+
+
+def _train_and_record(cfg, profile, path, force, device, data, progress, writes=True,
+                      interrupted_before=False) -> dict:
+    from .train import Trainer
+
+    started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
+    ckpt = checkpoint_path(cfg, profile)
+    for folder in (path.parent, ckpt.parent):  # temp files of writers killed mid-write
+        remove_stale_temps(folder)
+    if force and ckpt.exists():
+        ckpt.unlink()
+    had_checkpoint = ckpt.exists()
+    result = Trainer(cfg, data, device).fit(ckpt, progress=progress)
+    result.info["start"] = how_it_started(result.info["resumed_at_step"], had_checkpoint, interrupted_before)
+    ended = dt.datetime.now(dt.timezone.utc)
+    metrics = dict(result.metrics, collapsed=is_collapsed(result.metrics["m_r"]))
+    record = {
+        "experiment": cfg.experiment, "profile": profile, "variant": cfg.variant, "seed": cfg.seed,
+        "config_hash": config_hash(cfg), "config": cfg.to_dict(), "metrics": metrics,
+        "train": result.info, "provenance": provenance(data, result.info, started, ended, git),
+        "spectrum": [round(float(s), 6) for s in result.spectrum],
+    }
+    if result.evals:
+        record["learning_curve"] = result.evals
+    if not writes:  # under torchrun rank 0 writes the result
+        return record
+    return write_entry(path, record, result.curve)
+
+
+def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
+    """Add metrics that a newer ssllib computes at the end of a run (never changing existing ones)
+    to a cached record, from the run's final checkpoint.  Returns the record, rewritten in place
+    when something was added."""
+    from .train import SNAPSHOT_METRICS, Trainer
+
+    cfg = Config(**record["config"])
+    ckpt = checkpoint_path(cfg, record["profile"])
+    data = data or load_dataset(cfg.dataset)
+    trainer = Trainer(cfg, data, device)
+    if not trainer.load(ckpt) or trainer.step != trainer.total:
+        raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} at {ckpt}")
+    new = {k: v for k, v in trainer.snapshot_metrics().items()
+           if k.startswith(SNAPSHOT_METRICS) and k not in record["metrics"]}
+    if not new:
+        return record
+    updated = dict(record, metrics={**record["metrics"], **new},
+                   metrics_added=sorted(set(record.get("metrics_added", [])) | set(new)))
+    return rewrite_entry(updated, entry_path(cfg, record["profile"]))
