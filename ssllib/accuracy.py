@@ -124,13 +124,12 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
         where = ", ".join(f"{k} ({len(s)} seeds)" for k, s in claim.seeds.items())
         return row | {"verdict": TOO_SHORT, "reason": f"the plan judges this claim at {where}: encoders at this "
                       "length have not learned enough to order (the Table 2 chapter)"}
-    b_names = claim.b if isinstance(claim.b, tuple) else (claim.b,)
-    if claim.a not in v or not any(n in v for n in b_names):
+    if claim.a not in v or not any(n in v for n in claim.b):
         return row | {"verdict": UNTESTED, "reason": f"planned at {length}: not run yet"}
-    if any(claim.metric not in r["metrics"] for n in (claim.a, *b_names) for r in v.get(n, [])):
+    if any(claim.metric not in r["metrics"] for n in (claim.a, *claim.b) for r in v.get(n, [])):
         return row | {"verdict": UNTESTED, "reason": f"{metric} accuracy not measured for these runs"}
     a, a_extra = _counted(claim, v[claim.a], length)
-    b_name = max((n for n in b_names if n in v),
+    b_name = max((n for n in claim.b if n in v),
                  key=lambda n: statistics.fmean(_values(_counted(claim, v[n], length)[0] or v[n], claim.metric)))
     b, b_extra = _counted(claim, v[b_name], length)
     row["runs"] = runs_of(a + b)
@@ -140,7 +139,7 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
     means = f"{metric} {statistics.fmean(_values(a, claim.metric)):.2f}% vs " \
             f"{statistics.fmean(_values(b, claim.metric)):.2f}%" if a and b else f"{metric}: no planned seed run"
     row["ours"] = f"{means} ({len(a)} vs {len(b)} seeds; {_device_mix(a)} vs {_device_mix(b)}){shown}"
-    if b_name != claim.b:
+    if len(claim.b) > 1:
         row["reason"] = f"strongest control: {b_name}. "
     if planned_n and (len(a) < planned_n or len(b) < planned_n):
         return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") +
@@ -166,7 +165,7 @@ def _paper_text(claim: PlannedClaim) -> tuple[str, float | None]:
 
     paper = REPORTED.get(claim.experiment, {})
     tops = [paper.get(k, {}).get("top1") if isinstance(paper.get(k), dict) else None
-            for k in (claim.a, claim.b if isinstance(claim.b, str) else "")]
+            for k in (claim.a, claim.b[0] if len(claim.b) == 1 else "")]
     if None not in tops:
         return f"{tops[0]}% vs {tops[1]}%", round(tops[0] - tops[1], 2)
     row = paper.get(claim.a, {})
@@ -289,7 +288,7 @@ def rule6_verdict(claim: PlannedClaim, v: dict) -> str:
     larger seed std)): kept for the rules page's table of verdicts under both rules."""
     from .rules import accuracy_equal_claim, accuracy_gap_claim
 
-    b_names = [n for n in (claim.b if isinstance(claim.b, tuple) else (claim.b,)) if n in v]
+    b_names = [n for n in claim.b if n in v]
     if claim.a not in v or not b_names:
         return "(not run)"
     b = max(b_names, key=lambda n: statistics.fmean(_values(v[n], claim.metric)))
@@ -323,7 +322,7 @@ def plan_table(dataset: str | None = None):
     from .report import Tables, frame
 
     rows = [{"claim": f"{c.experiment}: {c.claim}",
-             "compared": f"{c.a} vs {' / '.join(c.b) if isinstance(c.b, tuple) else c.b}",
+             "compared": f"{c.a} vs {' / '.join(c.b)}",
              "test, gap or margin": f"{c.kind}, {c.gap:g}", "metric": c.metric, "dataset": c.dataset,
              "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "written": c.written,
              "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
@@ -346,7 +345,7 @@ def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar1
 
 
 def _arm_names(c: PlannedClaim) -> set:
-    return {c.a, *(c.b if isinstance(c.b, tuple) else (c.b,))}
+    return {c.a, *c.b}
 
 
 def with_reference_head(length: str, dataset: str = "cifar10", family: dict | None = None):

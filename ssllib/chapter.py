@@ -165,7 +165,7 @@ def glue_metrics(ch: Chapter, prefix: str | None = None) -> None:
 
 
 def glue_paper(ch: Chapter) -> None:
-    """The paper's numbers for this chapter (ssllib.paper, where they are typed once) glued as
+    """The paper's numbers for this chapter (typed once, on the item's declaration; `ssllib.paper`) glued as
     `paper_<experiment>_<variant>_<key>`, so that the prose quotes them without retyping them."""
     for variant, row in REPORTED.get(ch.name, {}).items():
         for key, value in (row.items() if isinstance(row, dict) else ()):  # some entries are notes

@@ -1,10 +1,52 @@
 """What an experiment is: one paper item as a named set of variants (plain dicts of config
-overrides) with its notebook, book part, default seeds, per-profile scaling and how its collapse
-claims are judged.  The declarations live in `ssllib.items`, one module per part of the book.
+overrides) with its notebook, book part, default seeds, per-profile scaling, how its collapse
+claims are judged, the paper's numbers for it (`paper`) and its planned accuracy claims (`claims`,
+`PlannedClaim`).  The declarations live in `ssllib.items`, one module per part of the book;
+`ssllib.paper.REPORTED` and `ssllib.plan.PLAN` are views built from them.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+
+# the run plan's vocabulary (ssllib.plan): Table 2's untrained controls, the margins, the seeds
+CONTROLS = ("random_init", "random_init_bn", "raw_pixels")
+EQUAL_MARGIN = 2.0   # points: "about as accurate" means a true difference inside +-2
+LEARNS_GAP = 5.0     # points: "SimSiam learns features" needs this margin over the strongest control
+THREE = (0, 1, 2)
+AFTER = ("written after its cifar10 cpu_long runs (the rules before it were rule 6's); the seeds are "
+         "the three every long-length experiment had by default before any was run")
+
+
+@dataclass(frozen=True)
+class PlannedClaim:
+    """One accuracy claim of the run plan: arm `a` against arm `b` (the strongest of several, e.g.
+    Table 2's controls), with its test, gap or margin, metric, lengths and seeds, fixed before its
+    runs.  Declared on its item (`Experiment.claims`), which fills in `experiment` and `item`."""
+    claim: str
+    a: str
+    b: tuple                     # one arm or several (a str is taken as one)
+    kind: str = "order"          # order | equal | at_least
+    gap: float = 1.0             # order: minimum gap; equal / at_least: the margin
+    metric: str = "linear_acc"   # the primary metric; knn_acc for Table 2's secondary claim
+    seeds: dict = field(default_factory=lambda: {"cpu_long": THREE})   # length -> planned seeds
+    dataset: str = "cifar10"
+    written: str = "2026-11-30"  # when this entry was committed (before or after its runs: `note`)
+    note: str = ""               # runs that existed before this entry, or were added after looking
+    # a labelled extra: judged and shown, outside the family (a comparison a plan amendment replaced)
+    extra: bool = False
+    # arms the paper says do not work: not held to the "has learned" bar (ssllib.accuracy.unlearned)
+    may_fail: tuple = ()
+    item: str = ""               # the paper's label, default its item's
+    experiment: str = ""         # its item's name
+
+    def __post_init__(self):
+        if isinstance(self.b, str):
+            object.__setattr__(self, "b", (self.b,))
+
+    @property
+    def key(self) -> str:
+        return f"{self.experiment}: {self.claim}" + (f" [{self.dataset}]" if self.dataset != "cifar10" else "")
 
 
 @dataclass
@@ -30,6 +72,15 @@ class Experiment:
     # or "none"
     judge: str = "collapse"
     reference: str | None = None
+    # the paper's numbers for this item, typed once and labelled as the paper's: one row per
+    # variant it reports ({"label", "collapse", "top1", "std", "m_o", "m_r", "text", ...}), or the
+    # statements of a figure without numbers
+    paper: dict = field(default_factory=dict)
+    claims: tuple = ()          # its planned accuracy claims (PlannedClaim), in the plan's order
+
+    def __post_init__(self):
+        self.claims = tuple(dataclasses.replace(c, experiment=self.name, item=c.item or self.item)
+                            for c in self.claims)
 
     def variants_at(self, profile: str) -> list:
         return list(self.long_variants if profile in LONG_PROFILES else self.variants)

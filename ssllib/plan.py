@@ -6,111 +6,29 @@ An accuracy claim is one of three kinds (judged by `ssllib.accuracy`, stated on 
 - "order": `a` is more accurate than `b` by at least `gap` points (the paper's direction);
 - "equal": `a` is about as accurate as `b`, within +-`gap` points (two one-sided tests);
 - "at_least": `a` is not less accurate than `b` by more than `gap` points (one-sided).
-`b` may be a tuple of controls: the strongest of them (highest mean) is the comparison.
+`b` is one arm or several (Table 2's controls): the strongest of them (highest mean) is the comparison.
+
+Each claim is declared on its item (`Experiment.claims` in `ssllib.items`, beside its variants and
+the paper's numbers); `PLAN` is the view over them all, plus the CIFAR-100 entries derived below.
 Primary metric: the offline linear probe (`linear_acc`); Table 2's kNN claim is secondary.
 A record whose seed is not in the plan is shown but does not count towards the verdict.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 
-CONTROLS = ("random_init", "random_init_bn", "raw_pixels")  # Table 2's untrained controls
-EQUAL_MARGIN = 2.0   # points: "about as accurate" means a true difference inside +-2
-# the head check: does our projector's affine final BN change SimSiam against the reference head's?
-HEAD_CHECK = "our head's affine final BN does not change SimSiam's accuracy (the reference head's is affine-free)"
-LEARNS_GAP = 5.0     # points: "SimSiam learns features" needs this margin over the strongest control
-THREE = (0, 1, 2)
+from .experiment_spec import AFTER, CONTROLS, EQUAL_MARGIN, LEARNS_GAP, THREE, PlannedClaim  # noqa: F401 (the plan's names)
+from .items import ITEMS
+from .items.section2 import HEAD_CHECK  # noqa: F401 (the head check's claim, named by its chapter)
 
 
-@dataclass(frozen=True)
-class PlannedClaim:
-    experiment: str
-    item: str
-    claim: str
-    a: str
-    b: str | tuple
-    kind: str = "order"          # order | equal | at_least
-    gap: float = 1.0             # order: minimum gap; equal / at_least: the margin
-    metric: str = "linear_acc"   # the primary metric; knn_acc for Table 2's secondary claim
-    seeds: dict = field(default_factory=lambda: {"cpu_long": THREE})   # length -> planned seeds
-    dataset: str = "cifar10"
-    written: str = "2026-11-30"  # when this entry was committed (before or after its runs: `note`)
-    note: str = ""               # runs that existed before this entry, or were added after looking
-    # a labelled extra: judged and shown, outside the family (a comparison a plan amendment replaced)
-    extra: bool = False
-    # arms the paper says do not work: not held to the "has learned" bar (ssllib.accuracy.unlearned)
-    may_fail: tuple = ()
 
-    @property
-    def key(self) -> str:
-        return f"{self.experiment}: {self.claim}" + (f" [{self.dataset}]" if self.dataset != "cifar10" else "")
+def from_items(items: dict) -> list[PlannedClaim]:
+    """Every item's declared claims (CIFAR-10), in the items' order."""
+    return [c for exp in items.values() for c in exp.claims]
 
 
-AFTER = ("written after its cifar10 cpu_long runs (the rules before it were rule 6's); the seeds are "
-         "the three every long-length experiment had by default before any was run")
-
-TABLE5_NOTE = ("; the MLP row is plain SimSiam (Table 2's runs), as the paper's is; since 2026-11-30 the simple "
-               "predictors run behind the authors' Table 5 projector (no final BN), so their cpu_long seeds are "
-               "not run yet; the earlier runs behind our A.1 head (`*_bn_head`) are shown, not counted")
-
-LIKE_FOR_LIKE = ("plan amendment of 2026-12-03, before any run of its MLP arm: the MLP predictor behind the "
-                 "authors' Table 5 projector (no final BN), the projector the simple predictors sit behind, so "
-                 "that the comparison changes the predictor alone")
-EXTRA_NOTE = ("; a labelled extra since the amendment of 2026-12-03: it changes the predictor and the "
-              "projector at once, so it is shown and judged outside the family")
-
-PLAN: list[PlannedClaim] = [
-    PlannedClaim("table2", "Table 2", "SimSiam learns features: linear probe beats the strongest control",
-                 "simsiam", CONTROLS, gap=LEARNS_GAP, note=AFTER),
-    PlannedClaim("table2", "Table 2", "SimSiam learns features: kNN beats the strongest control",
-                 "simsiam", CONTROLS, gap=LEARNS_GAP, metric="knn_acc", note=AFTER),
-    PlannedClaim("fig3", "Figure 3", "SimSiam is somewhat better than with a learned inverse predictor",
-                 "simsiam", "inverse_predictor", note=AFTER + "; its minimum gap was 0 under rule 6, now the "
-                 "1 point of every other 'beats' claim"),
-    PlannedClaim("table3", "Table 3", "removing r_e from the triplet improves accuracy", "remove_r_e", "baseline",
-                 note=AFTER),
-    PlannedClaim("table4", "Table 4", "r_e alone gives higher accuracy than o_e alone", "r_e_only", "o_e_only",
-                 note=AFTER + "; seeds 3-4 were added after looking and do not count"),
-    PlannedClaim("table4", "Table 4", "keeping both beats o_e alone", "both", "o_e_only",
-                 note=AFTER + "; seeds 3-4 were added after looking and do not count"),
-    PlannedClaim("table4", "Table 4", "r_e alone is about as accurate as both", "r_e_only", "both", kind="equal",
-                 gap=EQUAL_MARGIN, note=AFTER + "; seeds 3-4 were added after looking and do not count"),
-    # amendment of 2026-12-03 (issue 38), before any run of its arm: Table 5's orderings compare the
-    # predictor alone, with the MLP behind the same projector as the simple predictors; the first
-    # comparison (plain SimSiam behind our BN-terminated head: two things changed) is kept as an extra
-    PlannedClaim("table5", "Table 5", "a single bias is far below the MLP predictor", "mlp_authors_projector",
-                 "one_bias", gap=LEARNS_GAP, written="2026-12-03", note=LIKE_FOR_LIKE),
-    PlannedClaim("table5", "Table 5", "two FC layers are about as accurate as the MLP predictor", "two_fc",
-                 "mlp_authors_projector", kind="equal", gap=EQUAL_MARGIN, written="2026-12-03", note=LIKE_FOR_LIKE),
-    PlannedClaim("table5", "Table 5", "a single bias is far below the MLP predictor (SimSiam behind our head)",
-                 "simsiam", "one_bias", gap=LEARNS_GAP, note=AFTER + TABLE5_NOTE + EXTRA_NOTE, extra=True),
-    PlannedClaim("table5", "Table 5", "two FC layers are about as accurate as the MLP predictor (SimSiam behind "
-                 "our head)", "two_fc", "simsiam", kind="equal", gap=EQUAL_MARGIN,
-                 note=AFTER + TABLE5_NOTE + EXTRA_NOTE, extra=True),
-    PlannedClaim("fig5_6", "Sec. 3.5", "removing r_e from InfoNCE costs accuracy", "infonce", "infonce_no_r_e",
-                 note=AFTER),
-    PlannedClaim("table2", "Table 2", HEAD_CHECK, "simsiam", "simsiam_reference_head", kind="equal",
-                 gap=EQUAL_MARGIN, note="planned before its runs: whether today's records stand"),
-    # planned, not run at a long length yet: at the short length they are not testable
-    PlannedClaim("fig8", "Figure 8", "a higher temperature gives a lower accuracy (τ = 0.2 beats τ = 1)",
-                 "tau_0.2", "tau_1"),
-    PlannedClaim("ab_predictor", "Chen & He Table 1",
-                 "a predictor fixed at random init does not work (far below a learned one)",
-                 "lr_constant", "fixed_random", gap=LEARNS_GAP, may_fail=("fixed_random",)),
-    PlannedClaim("ab_batch", "Chen & He Table 2", "accuracy is not sensitive to the batch size (64 vs 256)",
-                 "batch_64", "batch_256", kind="equal", gap=EQUAL_MARGIN),
-    PlannedClaim("ab_batch", "Chen & He Table 2", "accuracy is not sensitive to the batch size (512 vs 256)",
-                 "batch_512", "batch_256", kind="equal", gap=EQUAL_MARGIN),
-    PlannedClaim("ab_kstep", "Chen & He Sec. 5", "10-step alternation is at least as accurate as SimSiam",
-                 "k10", "k1", kind="at_least"),
-    PlannedClaim("ab_kstep", "Chen & He Sec. 5", "100-step alternation is at least as accurate as SimSiam",
-                 "k100", "k1", kind="at_least"),
-    PlannedClaim("ab_bn", "Chen & He Table 3", "BN on the hidden layers beats no BN", "b_hidden", "a_none"),
-    PlannedClaim("ab_loss", "Chen & He Table 4", "the symmetric loss beats the asymmetric one",
-                 "cosine_sym", "asymmetric"),
-    PlannedClaim("ab_loss", "Chen & He Table 4", "two pairs per image (asym 2x) beat one asymmetric pair",
-                 "asym_2x", "asymmetric"),
-]
+PLAN: list[PlannedClaim] = from_items(ITEMS)
 
 
 # CIFAR-100, the dataset of the paper's accuracy tables: the same claims, their own family.
@@ -129,10 +47,8 @@ C100_NOTE = ("written after the 20-epoch learning curve (seed 0, = this length's
              "git history at 6b3b4ea)")
 C100_LENGTH = "cpu_long20"
 C100_FIRST = ("table2", "table4", "table3", "table5", "fig3")
-PLAN += [PlannedClaim(c.experiment, c.item, c.claim, c.a, c.b, c.kind, c.gap, c.metric, {C100_LENGTH: THREE},
-                      dataset="cifar100", written=max(c.written, "2026-11-30"),
-                      note=C100_NOTE + (f"; {c.note}" if c.written > "2026-11-30" else ""), extra=c.extra,
-                      may_fail=c.may_fail)
+PLAN += [dataclasses.replace(c, seeds={C100_LENGTH: THREE}, dataset="cifar100", written=max(c.written, "2026-11-30"),
+                             note=C100_NOTE + (f"; {c.note}" if c.written > "2026-11-30" else ""))
          for e in C100_FIRST for c in list(PLAN)
          if c.experiment == e and c.dataset == "cifar10" and "reference head" not in c.claim]
 

@@ -85,7 +85,7 @@ class Need:
 
 
 def _arms(c) -> list[str]:
-    return [c.a, *(c.b if isinstance(c.b, tuple) else (c.b,))]
+    return [c.a, *c.b]
 
 
 def planned_needs() -> list[Need]:

@@ -81,7 +81,7 @@ def test_only_the_planned_seeds_count_and_the_rest_is_shown():
 def test_welch_is_primary_and_the_device_blocked_estimate_must_agree():
     """Issue 38: Welch over every planned seed decides; where the runs mix devices the estimate
     blocked by device is shown beside it, and a verdict other than undecided needs both."""
-    claim = PlannedClaim("table3", "Table 3", "x beats y", "x", "y", seeds={"cpu_long": (0, 1, 2, 3)})
+    claim = PlannedClaim("x beats y", "x", "y", seeds={"cpu_long": (0, 1, 2, 3)}, item="Table 3", experiment="table3")
     gpu = "NVIDIA H200"
     records = ([run("x", 50.1, 0), run("x", 49.8, 1), run("x", 55.2, 2, gpu), run("x", 54.9, 3, gpu)]
                + [run("y", 48.0, 0), run("y", 48.3, 1), run("y", 53.1, 2, gpu), run("y", 52.8, 3, gpu)])

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ssllib import items, paper, plan, verdicts
-from ssllib.experiment_spec import SHORT, Experiment
+from ssllib.experiment_spec import SHORT, Experiment, PlannedClaim
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -29,26 +29,24 @@ def missing_parts(name: str, exp: Experiment) -> list[str]:
         out.append(f"a _toc.yml entry for {stem}")
     if not exp.item or len(exp.section) != 2:
         out.append("its label (item) and book part (section)")
-    if name not in paper.REPORTED:
-        out.append("the paper's numbers in ssllib.paper.REPORTED")
-    else:
-        rows = {k for k, v in paper.REPORTED[name].items() if isinstance(v, dict) and "label" in v}
-        if not rows <= set(exp.variants):  # a row of the paper's table must be a variant of ours
-            out.append(f"variants for the paper's rows {sorted(rows - set(exp.variants))}")
+    if not exp.paper and exp.judge != "none":
+        out.append("the paper's numbers (paper=) on its declaration")
+    rows = {k for k, v in exp.paper.items() if isinstance(v, dict) and "label" in v}
+    if not rows <= set(exp.variants):  # a row of the paper's table must be a variant of ours
+        out.append(f"variants for the paper's rows {sorted(rows - set(exp.variants))}")
     if exp.judge == "collapse":
         if exp.reference not in exp.variants:
             out.append(f"a reference variant for its collapse claims (got {exp.reference!r})")
-        if not any("collapse" in row for row in paper.REPORTED.get(name, {}).values()):
+        if not any("collapse" in row for row in exp.paper.values() if isinstance(row, dict)):
             out.append("a paper row saying whether it collapses (judge 'collapse')")
     elif exp.judge not in verdicts.JUDGES:
         out.append(f"a judge: 'collapse' or one of {sorted(verdicts.JUDGES)} (got {exp.judge!r})")
     if not set(exp.long_variants) <= set(exp.variants):
         out.append("long_variants among its variants")
-    for claim in plan.PLAN:
-        if claim.experiment == name:
-            for v in (claim.a, *(claim.b if isinstance(claim.b, tuple) else (claim.b,))):
-                if v not in exp.variants:
-                    out.append(f"variant {v!r} the run plan compares")
+    for claim in exp.claims:
+        for v in (claim.a, *claim.b):
+            if v not in exp.variants:
+                out.append(f"variant {v!r} the run plan compares")
     return out
 
 
@@ -75,13 +73,23 @@ def test_every_planned_claim_and_every_paper_table_belongs_to_an_item():
     assert set(verdicts.CLAIMS) == set(items.ITEMS)
 
 
-def test_a_toy_item_is_one_declaration_and_its_notebook_and_the_test_names_what_is_missing():
+def test_a_toy_item_is_one_declaration_its_page_and_its_toc_line():
+    """A new table is one declaration (variants, the paper's rows, its planned claims), its notebook
+    and its _toc.yml line: the paper's numbers and the run plan are views that pick it up, its
+    collapse claims are judged by the generic judge, and nothing else is missing."""
     toy = Experiment(name="toy", title="A toy item", item="Toy Table", section=("Toy et al.", "Section 1"),
                      variants={"simsiam": dict(loss="simsiam"), "no_predictor": dict(loss="simsiam", predictor="none")},
-                     notebook="toy_table.ipynb", scale=SHORT, judge="collapse", reference="simsiam")
-    missing = missing_parts("toy", toy)
-    assert "notebook notebooks/toy_table.md" in missing and "a _toc.yml entry for toy_table" in missing
-    assert "the paper's numbers in ssllib.paper.REPORTED" in missing
+                     notebook="toy_table.ipynb", scale=SHORT, judge="collapse", reference="simsiam",
+                     paper={"simsiam": {"label": "SimSiam", "collapse": False, "top1": 60.0},
+                            "no_predictor": {"label": "no predictor", "collapse": True, "top1": 1.0}},
+                     claims=(PlannedClaim("SimSiam beats no predictor", "simsiam", "no_predictor"),))
+    assert missing_parts("toy", toy) == ["notebook notebooks/toy_table.md", "a _toc.yml entry for toy_table"]
+    assert paper.from_items({"toy": toy}) == {"toy": toy.paper}
+    [claim] = plan.from_items({"toy": toy})
+    assert (claim.experiment, claim.item, claim.b) == ("toy", "Toy Table", ("no_predictor",))
+    assert verdicts.judge_of(toy) is not None
+    bare = Experiment(**{**toy.__dict__, "paper": {}})
+    assert "the paper's numbers (paper=) on its declaration" in missing_parts("toy", bare)
     table2 = items.ITEMS["table2"]
     assert missing_parts("table2", Experiment(**{**table2.__dict__, "reference": "nope"})) == [
         "a reference variant for its collapse claims (got 'nope')"]

@@ -36,7 +36,7 @@ def test_a_claim_whose_runs_are_in_leaves_the_queue_and_a_clear_difference_moves
     claim = next(c for c in PLAN if c.experiment == "table3" and c.dataset == "cifar10")
     need = next(n for n in empty if n.claim == claim.key)
     a = [r for r in need.runs if r.variant == claim.a]
-    b = [r for r in need.runs if r.variant == claim.b]
+    b = [r for r in need.runs if r.variant in claim.b]
 
     def rate(gap):  # one seed of each arm in, the rest missing
         keys = {key(a[0]): record(a[0], 40.0 + gap), key(b[0]): record(b[0], 40.0)}

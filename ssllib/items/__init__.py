@@ -4,11 +4,13 @@
     section3.py  Zhang et al., Section 3     chen_he.py   Chen & He's ablations
                                              li_et_al.py  Li et al.'s label-free metric
 
-A declaration (`ssllib.experiment_spec.Experiment`) holds the item's variants, seeds and scale per
-length, its notebook, its book part (`section`), its label and how its collapse claims are judged
-(`judge`, `reference`).  The paper's numbers stay in `ssllib.paper` (one auditable list, keyed by
-the item's name) and its accuracy claims in `ssllib.plan` (fixed before their runs).  Adding an
-item is one declaration here plus its notebook; `tests/test_items.py` fails when any part is missing.
+A declaration (`ssllib.experiment_spec.Experiment`) holds all of an item: its variants, seeds and
+scale per length, its notebook, its book part (`section`), its label, how its collapse claims are
+judged (`judge`, `reference`), the paper's numbers for it (`paper`, typed once, beside it) and its
+planned accuracy claims (`claims`, each with the date it was written, fixed before its runs).
+`ssllib.paper.REPORTED` and `ssllib.plan.PLAN` are views over the declarations; the rules page shows
+both as tables.  Adding an item is one declaration here, its notebook and its `_toc.yml` line;
+`tests/test_items.py` names any part that is missing.
 """
 from __future__ import annotations
 
