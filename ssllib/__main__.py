@@ -10,13 +10,16 @@ import argparse
 import json
 import sys
 
+from . import queue
 from .config import PROFILES, ConfigError
 from .data import DataError
-from .storage import StorageError
-from .hardware import DeviceError
 from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config
-from .runner import run_experiment
+from .hardware import DeviceError
 from .results import CacheError, entry_path, read_entry
+from .runner import run_experiment
+from .side_by_side import child_command, train_side_by_side
+from .storage import StorageError
+from .submit import submit
 from .train import TrainingDiverged
 
 
@@ -44,8 +47,6 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def submit_jobs(args) -> int:
-    from .submit import submit
-
     names = ["all"] if args.experiment == "all" else [get_experiment(args.experiment).name]
     overrides = parse_sets(args.set)
     if args.variant and names == ["all"]:
@@ -65,9 +66,6 @@ def submit_jobs(args) -> int:
 def run_queue(args) -> int:
     """`queue`: the plan's missing runs in order (ssllib.queue); --dry-run prints them, otherwise
     the next --next of them not already being trained are trained, --side-by-side at a time."""
-    from . import queue
-    from .side_by_side import train_side_by_side
-
     rows = queue.rows(queue.build())
     if args.dry_run:
         print(f"{len(rows)} planned runs missing, {sum(r.hours for r, *_ in rows):.1f} CPU hours; in order:")
@@ -163,8 +161,6 @@ def main(argv=None) -> int:
                    for v in variants for s in seeds}                                     # before any run
         force = args.force
         if args.side_by_side != 1:
-            from .side_by_side import child_command, train_side_by_side
-
             todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device, force)
                     for (v, s), cfg in configs.items() if force or not entry_path(cfg, args.profile).exists()]
             failed = train_side_by_side(todo, args.side_by_side)

@@ -25,9 +25,13 @@ import statistics
 from functools import lru_cache
 
 from . import records as cache, stats
-from .plan import CONTROLS, LEARNS_GAP, PlannedClaim, at_length, family, planned
-from .report import by_variant, runs_of
-from .rules import NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row
+from .config import Config, config_hash
+from .experiments import make_config
+from .paper import REPORTED
+from .plan import CONTROLS, HEAD_CHECK, LEARNS_GAP, PLAN, PlannedClaim, at_length, family, planned
+from .report import Tables, by_variant, frame, runs_of
+from .rules import (NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, accuracy_equal_claim, accuracy_gap_claim,
+                    claim_row)
 
 
 def device_of(record: dict) -> str | None:
@@ -161,8 +165,6 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
 
 def _paper_text(claim: PlannedClaim) -> tuple[str, float | None]:
     """The paper's numbers for the claim (ssllib.paper) and its difference, where it gives both."""
-    from .paper import REPORTED
-
     paper = REPORTED.get(claim.experiment, {})
     tops = [paper.get(k, {}).get("top1") if isinstance(paper.get(k), dict) else None
             for k in (claim.a, claim.b[0] if len(claim.b) == 1 else "")]
@@ -286,8 +288,6 @@ def claims(experiment: str, records: list, others: dict | None = None) -> list[d
 def rule6_verdict(claim: PlannedClaim, v: dict) -> str:
     """The verdict rule 6 gave before the run plan (every seed, a gap beyond max(gap, 2 x the
     larger seed std)): kept for the rules page's table of verdicts under both rules."""
-    from .rules import accuracy_equal_claim, accuracy_gap_claim
-
     b_names = [n for n in claim.b if n in v]
     if claim.a not in v or not b_names:
         return "(not run)"
@@ -318,9 +318,6 @@ def both_ways(records_by_experiment: dict, length: str, dataset: str = "cifar10"
 def plan_table(dataset: str | None = None):
     """The run plan as a table (ssllib.plan), one row per accuracy claim: what is compared and how,
     and, folded under it, the seeds, the date each entry was written and its note."""
-    from .plan import PLAN
-    from .report import Tables, frame
-
     rows = [{"claim": f"{c.experiment}: {c.claim}",
              "compared": f"{c.a} vs {' / '.join(c.b)}",
              "test, gap or margin": f"{c.kind}, {c.gap:g}", "metric": c.metric, "dataset": c.dataset,
@@ -359,10 +356,6 @@ def with_reference_head(length: str, dataset: str = "cifar10", family: dict | No
     whose other arm was trained with our head is listed, not re-judged (both arms would need the
     reference head).  The head check's own claim is left out."""
     import pandas as pd
-
-    from .config import Config, config_hash
-    from .experiments import make_config
-    from .plan import HEAD_CHECK
 
     family = family if family is not None else {k: list(v) for k, v in _family_records(length, dataset)}
     ref = {r["seed"]: r for r in family.get("table2", []) if r["variant"] == "simsiam_reference_head"}

@@ -18,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import experiments, plots, records as cache, report, rules, runner
-from .notebook_params import check_injected, check_parameters  # noqa: F401 (chapter.check_injected)
+from . import experiments, findings, plots, records as cache, report, rules, runner
 from .experiment_spec import long_of
+from .notebook_params import check_injected, check_parameters  # noqa: F401 (chapter.check_injected)
 from .paper import REPORTED
+from .plan import HEAD_CHECK, planned
 from .results import read_curve
 from .verdicts import claims_for, overtakes
 
@@ -137,8 +138,6 @@ def lead(ch: Chapter) -> None:
     """The chapter's answer first: each of its claims with our verdict at the trained length on
     every dataset that judged it, the short runs only where none did (`ssllib.findings`), as a
     Markdown list glued as `<experiment>_lead` for the chapter's opening lines."""
-    from . import findings
-
     rows = [dict(c, length=ch.profile, dataset=ch.dataset, experiment=ch.name) for c in verdicts_of(ch)] if ch.records else []
     for length in experiments.get_experiment(ch.name).lengths(ch.profile)[1:]:
         for dataset in (d for d in ("cifar10", "cifar100") if long_of(ch.profile, d) == length):
@@ -251,8 +250,6 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
     CIFAR-10 chapter) and, for Table 2, where SimSiam overtakes the controls."""
     from IPython.display import Markdown, display
 
-    from .plan import planned
-
     first = _long_section(ch, ch.dataset, curve_experiment, prefix=f"{ch.name}_long")
     for other in [d for d in ("cifar10", "cifar100") if d != ch.dataset]:
         profile = long_of(ch.profile, other)
@@ -272,8 +269,6 @@ def head_check(long_ch: Chapter):
     change SimSiam's accuracy against the reference head's affine-free one (`plan.HEAD_CHECK`), and
     what its verdict means for the records trained with our head.  Glues `table2_head_check`."""
     from IPython.display import Markdown
-
-    from .plan import HEAD_CHECK
 
     row = next((c for c in verdicts_of(long_ch) if c["claim"] == HEAD_CHECK), None) if long_ch.records else None
     if row is None:

@@ -13,6 +13,8 @@ import json
 import math
 from dataclasses import dataclass, field, fields
 
+from . import data, loss_registry as losses, models  # the registries live next to what they register
+
 
 class ConfigError(ValueError):
     """A bad parameter: the message is one line naming the bad value and the allowed ones."""
@@ -181,9 +183,6 @@ def replace_checked(cfg: Config, overrides: dict) -> Config:
 
 
 def validate(cfg: Config) -> None:
-    from . import data, models  # registries live next to what they register
-    from . import loss_registry as losses
-
     checks = [("loss", cfg.loss, losses.LOSSES), ("predictor", cfg.predictor, models.PREDICTORS),
               ("encoder", cfg.encoder, models.ENCODERS), ("dataset", cfg.dataset, data.DATASETS)]
     for what, value, registry in checks:
@@ -254,8 +253,6 @@ def check_options(loss: str, options) -> None:
     its __init__ declares them: a value of another type would be passed on silently (the string
     "false" is truthy) and train something other than what the record says.  One ConfigError line."""
     import inspect
-
-    from . import loss_registry as losses
 
     if not isinstance(options, dict):
         raise ConfigError(f"bad options {options!r}: expected a dict of option: value")

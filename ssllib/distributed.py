@@ -23,6 +23,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .config import ConfigError
+
 PER_SAMPLE = ("simsiam", "mirror_simsiam", "naive_siamese", "symmetric_predictor", "inverse_predictor")
 
 
@@ -44,8 +46,6 @@ def setup(device: torch.device) -> tuple[int, int]:
 
 def check(cfg, world: int) -> None:
     """What a run on `world` processes cannot mean the same way: one clear error."""
-    from .config import ConfigError
-
     if cfg.loss not in PER_SAMPLE or cfg.phases:
         raise ConfigError(f"loss {cfg.loss!r} is not a mean of per-sample terms, so it cannot be split over "
                           f"{world} processes; allowed under torchrun: {', '.join(PER_SAMPLE)}")

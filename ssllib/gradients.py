@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .decomposition import centred_offdiag_covariance
 from .losses import register
 
 
@@ -149,8 +150,6 @@ def infonce_extra_gradient(Z_a: torch.Tensor, Z_b: torch.Tensor, tau: float):
 
 def decorrelation_direction(Z: torch.Tensor) -> torch.Tensor:
     """-d(Algorithm 5 loss)/dZ in closed form: -4/(d(n-1)) (Z - mean Z) C_offdiag."""
-    from .decomposition import centred_offdiag_covariance
-
     n, d = Z.shape
     Zc, off = centred_offdiag_covariance(Z)
     return -4 / (d * (n - 1)) * Zc @ off

@@ -13,6 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .decomposition import covariance
+from .models import mlp_predictor
+
 LOSSES: dict = {}
 
 
@@ -121,7 +124,6 @@ class InversePredictorLoss(nn.Module):
 
     def __init__(self, dim: int, hidden: int):
         super().__init__()
-        from .models import mlp_predictor
         self.h_inv = mlp_predictor(dim, hidden)
 
     def forward(self, z, h):
@@ -188,7 +190,6 @@ class DecorrelationLoss(nn.Module):
         self.weight = weight
 
     def forward(self, z, h):
-        from .decomposition import covariance
         return self.weight * sum(covariance(v, normalize=False) for v in z) / len(z)
 
 

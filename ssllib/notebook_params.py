@@ -2,16 +2,14 @@
 read every experiment call these): one ConfigError line naming the bad value and the allowed ones."""
 from __future__ import annotations
 
-from .config import ConfigError
+from .config import PROFILES, ConfigError
+from .data import DATASETS
 
 
 def check_parameters(profile, dataset, epochs, device, seeds, force, allow_train) -> None:
     """A notebook's `parameters` (papermill -p ...) checked before anything runs: ConfigError, one
     line naming the bad value and the allowed ones."""
     import math
-
-    from .config import PROFILES
-    from .data import DATASETS
 
     def bad(name, value, allowed):
         raise ConfigError(f"bad parameter {name}={value!r}; allowed: {allowed}")

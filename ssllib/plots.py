@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .decomposition import eta_cosine
+from .gradients import FIG5C_TAUS
 from .results import read_curve
 
 LABELS = {"z_std_sqrt_d": "std of l2-normalised z × √d", "m_o": "m_o = ‖o‖/‖z‖",
@@ -53,8 +55,6 @@ def eta_sweep(records):
     crossing is eta_p for SimSiam, eta_z for Mirror SimSiam) and eta over training (right)."""
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from .decomposition import eta_cosine
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     eta = np.linspace(-2, 2, 201)
@@ -127,8 +127,6 @@ def _by_tau(records, key_of):
 def decorrelation_alignment(records):
     """Figure 5(c): per temperature, the mean cosine between InfoNCE's r_e (and o_e) and the
     negative gradient of the de-correlation loss, on each final model (gradients.FIG5C_TAUS)."""
-    from .gradients import FIG5C_TAUS
-
     series = {}
     for r in records:
         for part in ("r_e", "o_e"):

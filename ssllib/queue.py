@@ -36,6 +36,7 @@ from .experiments import EXPERIMENTS, make_config
 from .paper import REPORTED
 from .plan import PLAN, family
 from .results import entry_path
+from .side_by_side import child_command
 from .storage import lock_is_live, lock_path
 
 # CPU hours of the two cores per run, measured on this project's CPUs (README: two cpu_long runs
@@ -179,7 +180,5 @@ def rows(needs: list[Need]) -> list[tuple[Run, float, list[str]]]:
 
 
 def child(run: Run, device: str = "auto") -> list[str]:
-    from .side_by_side import child_command
-
     return child_command(run.experiment, run.length, run.variant, run.seed, [f"dataset={run.dataset}"],
                          None, device, False)

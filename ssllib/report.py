@@ -6,6 +6,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
+from .config import Config, config_hash
+
 
 def by_variant(records) -> dict:
     out = defaultdict(list)
@@ -120,8 +122,6 @@ def n_seeds(n: int) -> str:
 def training_key(record: dict) -> str:
     """What a record trained, labels (experiment, variant) aside: one run shared between chapters,
     copied or trained again under another name, has one key."""
-    from .config import Config, config_hash
-
     return (config_hash(Config(**record["config"]), labels=False) if "config" in record else
             f"{record['variant']}/{record.get('seed', 0)}")
 

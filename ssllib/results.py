@@ -27,8 +27,9 @@ from pathlib import Path
 from . import __version__
 from .config import Config, ConfigError, config_hash, validate
 from .data import REPO_ROOT, cache_dir
-from .storage import atomic_write
+from .decomposition import is_collapsed
 from .integrity import RECORD_KEY, record_digest, schema_faults
+from .storage import atomic_write
 
 REQUIRED = ("experiment", "profile", "config", "metrics", "provenance", "train")
 REQUIRED_METRICS = ("linear_acc", "knn_acc", "z_std", "m_o", "m_r", "collapsed")
@@ -136,7 +137,6 @@ def read_entry(path: Path) -> dict:
         raise CacheError(f"{path}: config hashes to {h}, not to its file name")
     if record.get("curve_file") != f"{path.stem}.curve.csv":
         raise CacheError(f"{path}: its curve file {str(record.get('curve_file'))[:60]!r} is not {path.stem}.curve.csv")
-    from .decomposition import is_collapsed
     if record["metrics"]["collapsed"] != is_collapsed(record["metrics"]["m_r"]):  # the commonest edit
         raise CacheError(f"{path}: 'collapsed' says {record['metrics']['collapsed']} but m_r "
                          f"{record['metrics']['m_r']:.3f} says otherwise")

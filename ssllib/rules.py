@@ -10,8 +10,10 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
+from .items import ITEMS
 from .paper import LI_ET_AL, REPORTED
 from .report import by_variant, distinct_runs, fmt, mean_std, n_seeds, runs_of
+from .results import read_curve
 
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 UNDECIDED = "undecided"                        # rule 6: too few seeds, or a gap inside the seed spread
@@ -102,8 +104,6 @@ def collapse_claim(item, label, rs, paper_collapse: bool, reference_m_r: float |
 def lowest_m_r(rs) -> float | None:
     """The lowest m_r of z each run logged over its training, mean over the runs (a run can end
     healthy after nearly collapsing, or the reverse); None where a run has no curve to read."""
-    from .results import read_curve
-
     try:
         lows = [min(row["m_r"] for row in read_curve(r)) for r in rs]
     except (KeyError, OSError, ValueError):
@@ -155,8 +155,6 @@ def accuracy_equal_claim(item, claim, a_records, b_records, paper_text, toleranc
 def planned_seeds(experiment: str, records) -> list[int] | None:
     """The seeds `experiment` runs by default at the length its records were read at (None when
     the records do not say their length, or the experiment is not a paper item)."""
-    from .items import ITEMS
-
     profiles = {r.get("profile") for r in records}
     if experiment not in ITEMS or len(profiles) != 1 or None in profiles or any("seed" not in r for r in records):
         return None

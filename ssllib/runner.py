@@ -16,6 +16,7 @@ from .hardware import pick_device
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
                       rewrite_entry, training_lock_path, write_entry)
 from .storage import remove_stale_temps, run_lock
+from .train import SNAPSHOT_METRICS, Trainer
 
 
 def run_one(cfg, profile: str, *, force=False, device="auto", data_dir=None, progress=True, data=None) -> dict:
@@ -78,8 +79,6 @@ def how_it_started(resumed_at: int, had_checkpoint: bool, interrupted_before: bo
 
 def _train_and_record(cfg, profile, path, force, device, data, progress, writes=True,
                       interrupted_before=False) -> dict:
-    from .train import Trainer
-
     started, git = dt.datetime.now(dt.timezone.utc), dict(git_state())
     ckpt = checkpoint_path(cfg, profile)
     for folder in (path.parent, ckpt.parent):  # temp files of writers killed mid-write
@@ -108,8 +107,6 @@ def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
     """Add metrics that a newer ssllib computes at the end of a run (never changing existing ones)
     to a cached record, from the run's final checkpoint.  Returns the record, rewritten in place
     when something was added."""
-    from .train import SNAPSHOT_METRICS, Trainer
-
     cfg = Config(**record["config"])
     ckpt = checkpoint_path(cfg, record["profile"])
     data = data or load_dataset(cfg.dataset)

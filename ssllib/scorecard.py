@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import experiments, records as cache, report, rules, runner, verdicts
 from .experiment_spec import LONG_BY_DATASET, LONG_OF, LONG_PROFILES, long_of
+from .plots import forest as draw
 from .results import results_root
 
 DATASETS = ("cifar10", "cifar100")  # the long length is judged on each
@@ -56,8 +57,6 @@ def forecast_rows(by_length: dict) -> list[dict]:
 
 def forest(rows, dataset: str = "cifar10"):
     """The forest plot of every accuracy claim at the long length on `dataset` (ssllib.plots.forest)."""
-    from .plots import forest as draw
-
     chosen = [r for r in rows if r["length"] in LONG_PROFILES and r["kind"] == "accuracy"
               and r.get("dataset", "cifar10") == dataset]
     lengths = ", ".join(sorted({r["length"] for r in chosen})) or "the long length"

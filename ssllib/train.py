@@ -28,7 +28,7 @@ except ImportError:  # a bare GPU machine: train without a progress bar
 
 from . import distributed
 from .augment import simsiam_augment
-from .config import config_hash
+from .config import ConfigError, config_hash
 from .data import balanced_subset
 from .storage import atomic_torch_save
 from .decomposition import bias_centre_metrics, centre_products, decomposition_metrics
@@ -104,7 +104,6 @@ class Trainer:
         self.train_x = data.train_x[keep].to(self.device)  # a fixed class-balanced subset (seed 0),
         self.train_y = data.train_y[keep].to(self.device)  # the same for every run seed
         if cfg.batch_size > n:
-            from .config import ConfigError
             raise ConfigError(f"bad value {cfg.batch_size!r} for batch_size: larger than the {n} training "
                               "images (train_subset); a batch cannot hold more images than the set")
         self.per_epoch, self.total, self.warmup = schedule(cfg, n)

@@ -12,6 +12,7 @@ from .items import ITEMS
 from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
+from .results import read_curve
 from .rules import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row,
                     collapse_claims, lowest_m_r, spearman, waiting_for_seeds)
 
@@ -22,15 +23,11 @@ FIRST_EPOCHS = 5  # Fig. 6 "except the first few epochs": a run shorter than thi
 
 def trend(record, key):
     """Change of a logged metric from the first to the last logged step."""
-    from .results import read_curve
-
     curve = read_curve(record)
     return curve[-1][key] - curve[0][key]
 
 
 def fig4_claims(records):
-    from .results import read_curve
-
     v, p = by_variant(records), REPORTED["fig4"]
     claims = []
     def d(name, key):
@@ -145,8 +142,6 @@ def _final(rs, key):
 
 def _curve_drop(record, key="covariance_z"):
     """(peak, final) of a logged metric: Fig. 6 reads 'falls during training except the first epochs'."""
-    from .results import read_curve
-
     values = [row[key] for row in read_curve(record)]
     return max(values), values[-1]
 
@@ -219,8 +214,6 @@ def fig5_6_claims(records):
 
 def phase_ends_m_r(record):
     """m_r at the last logged step of each phase of a phased run (Fig. 5b)."""
-    from .results import read_curve
-
     ends = {}
     for row in read_curve(record):
         ends[int(row["phase"])] = row["m_r"]

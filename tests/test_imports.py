@@ -68,3 +68,25 @@ def test_ssllib_has_no_import_cycle():
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def hidden_imports(path: Path) -> list[str]:
+    """'line N: statement' for each import of an ssllib module inside a function or class body."""
+    tree = ast.parse(path.read_text())
+    top = {id(n) for n in tree.body}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in top and \
+                (node.level or (node.module or "").startswith("ssllib")):
+            out.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return out
+
+
+def test_imports_sit_at_the_file_heads(tmp_path):
+    """No cycle needs an import inside a function (the test above sees those too), so every import
+    of an ssllib module is at its file's head, where a reader looks for what a module depends on."""
+    hidden = {module_name(p): hidden_imports(p) for p in PKG.rglob("*.py")}
+    assert {m: h for m, h in hidden.items() if h} == {}
+    toy = tmp_path / "toy.py"
+    toy.write_text("from .config import Config\n\ndef f():\n    from .plan import PLAN\n    return PLAN\n")
+    assert hidden_imports(toy) == ["line 4: from .plan import PLAN"]  # the finder sees one
