@@ -16,7 +16,7 @@ from .data import DataError
 from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config
 from .hardware import DeviceError
 from .results import CacheError, entry_path, read_entry
-from .runner import run_experiment
+from .runner import run_configs
 from .side_by_side import child_command, train_side_by_side
 from .storage import StorageError
 from .submit import submit
@@ -167,9 +167,8 @@ def main(argv=None) -> int:
             if failed:
                 return failed
             force = False  # every run is trained now: what follows reads them
-        records = run_experiment(args.experiment, args.profile, seeds=seeds, variants=variants,
-                                 overrides=overrides, force=force, device=args.device,
-                                 data_dir=args.data_dir, progress=not args.no_progress)
+        records = run_configs(list(configs.values()), args.profile, force=force, device=args.device,
+                              data_dir=args.data_dir, progress=not args.no_progress)  # each built once, above
         for r in records:
             print(f"{r['variant']} seed {r['seed']}: linear {r['metrics']['linear_acc']:.2f}% "
                   f"knn {r['metrics']['knn_acc']:.2f}% m_r {r['metrics']['m_r']:.3f} "

@@ -8,7 +8,9 @@ is applied on top of the profile, and the user's `--set key=value` overrides com
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import inspect
 import json
 import math
 from dataclasses import dataclass, field, fields
@@ -209,19 +211,8 @@ def validate(cfg: Config) -> None:
         check_options(phase[0], phase[2] if len(phase) > 2 else {})
     if cfg.phases and abs(sum(p[1] for p in cfg.phases) - 1) > 1e-6:
         raise ConfigError(f"bad phases {cfg.phases!r}: the fractions must sum to 1")
-    import dataclasses
-
-    # the loss and each phase's loss built once here, so that a bad value (tau 0 inside `phases`)
-    # is one line before any training, not a traceback at the phase's first step
     for loss, options in [(cfg.loss, cfg.options)] + [(p[0], p[2] if len(p) > 2 else {}) for p in cfg.phases]:
-        try:
-            losses.build_loss(dataclasses.replace(cfg, loss=loss, options=options, phases=[]), num_images=1)
-        except (TypeError, ValueError) as e:
-            import inspect
-            keys = [k for k in inspect.signature(losses.LOSSES[loss].__init__).parameters
-                    if k not in ("self", "dim", "hidden", "num_images")]
-            raise ConfigError(f"bad options {options!r} for loss {loss!r} ({e}); "
-                              f"allowed option keys: {', '.join(keys) or 'none'}") from None
+        _check_loss_builds(cfg, loss, json.dumps(options, sort_keys=True))
     for name in ("eval_train_size", "eval_test_size"):  # 0 = all; 1 image would record 0% or 100%
         if 0 < getattr(cfg, name) < 10:
             raise ConfigError(f"bad value {getattr(cfg, name)!r} for {name}: 0 (all images) or at least 10")
@@ -248,11 +239,34 @@ def validate(cfg: Config) -> None:
                           "'simsiam' (its views pair up)")
 
 
+@functools.lru_cache(maxsize=None)
+def _loss_options_ok(loss: str, options_json: str, dim: int, hidden: int) -> str:
+    """'' if loss `loss` builds with these options, else why not: a throwaway build, once per loss,
+    options and size in a process (reading a thousand records builds a few dozen, not a thousand)."""
+    try:
+        cfg = Config(loss=loss, options=json.loads(options_json), proj_dim=dim, pred_hidden=hidden)
+        losses.build_loss(cfg, num_images=1)
+    except (TypeError, ValueError) as e:
+        return str(e)
+    return ""
+
+
+def _check_loss_builds(cfg: Config, loss: str, options_json: str) -> None:
+    """The loss and each phase's loss are built (once per process: `_loss_options_ok`) when a config
+    is validated, so that a bad value (tau 0 inside `phases`) is one line before any training, not a
+    traceback at the phase's first step."""
+    why = _loss_options_ok(loss, options_json, cfg.proj_dim, cfg.pred_hidden)
+    if why:
+        keys = [k for k in inspect.signature(losses.LOSSES[loss].__init__).parameters
+                if k not in ("self", "dim", "hidden", "num_images")]
+        raise ConfigError(f"bad options {json.loads(options_json)!r} for loss {loss!r} ({why}); "
+                          f"allowed option keys: {', '.join(keys) or 'none'}")
+
+
 def check_options(loss: str, options) -> None:
     """Each option a loss takes, of the type of its default (a bool is a bool, not "false"), as
     its __init__ declares them: a value of another type would be passed on silently (the string
     "false" is truthy) and train something other than what the record says.  One ConfigError line."""
-    import inspect
 
     if not isinstance(options, dict):
         raise ConfigError(f"bad options {options!r}: expected a dict of option: value")

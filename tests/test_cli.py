@@ -82,10 +82,10 @@ def test_ctrl_c_exits_130_in_one_line_and_leaves_no_temp_file(tmp_path, monkeypa
         tmp.write_text("half")
         raise KeyboardInterrupt
 
-    def run_experiment(*args, **kwargs):
+    def run_configs(*args, **kwargs):
         atomic_write(target, interrupted_write)
 
-    monkeypatch.setattr(cli, "run_experiment", run_experiment)
+    monkeypatch.setattr(cli, "run_configs", run_configs)
     assert cli.main(["run", "table2", "--profile", "smoke", "--variant", "simsiam"]) == 130
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "interrupted" in err
