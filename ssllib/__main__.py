@@ -106,6 +106,9 @@ def main(argv=None) -> int:
                        help="repeatable; default: the experiment's seeds at the profile (0; 0, 1 and 2 at cpu_long)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override")
     run.add_argument("--force", action="store_true", help="retrain even if cached")
+    run.add_argument("--own-record", action="store_true",
+                     help="train under this item's own record even where a run of another item or length "
+                          "has the same training key (it replaces that shared run here; resumes its checkpoint)")
     run.add_argument("--device", default="auto")
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
@@ -161,14 +164,16 @@ def main(argv=None) -> int:
                    for v in variants for s in seeds}                                     # before any run
         force = args.force
         if args.side_by_side != 1:
-            todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device, force)
+            todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device, force,
+                                  args.own_record)
                     for (v, s), cfg in configs.items() if force or not entry_path(cfg, args.profile).exists()]
             failed = train_side_by_side(todo, args.side_by_side)
             if failed:
                 return failed
             force = False  # every run is trained now: what follows reads them
         records = run_configs(list(configs.values()), args.profile, force=force, device=args.device,
-                              data_dir=args.data_dir, progress=not args.no_progress)  # each built once, above
+                              data_dir=args.data_dir, progress=not args.no_progress,  # each built once, above
+                              share=not args.own_record)
         for r in records:
             print(f"{r['variant']} seed {r['seed']}: linear {r['metrics']['linear_acc']:.2f}% "
                   f"knn {r['metrics']['knn_acc']:.2f}% m_r {r['metrics']['m_r']:.3f} "

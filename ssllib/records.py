@@ -94,9 +94,10 @@ def shared_run(cfg: Config, profile: str) -> dict | None:
     return None
 
 
-def lookup(cfg: Config, profile: str, damaged_means: str = READ_ONLY) -> tuple[dict | None, bool]:
-    """(the cached record of `cfg` at `profile`, its own or a shared run; or None, and whether its own
-    record is there but damaged).  A damaged record is named in one line, with `damaged_means`."""
+def lookup(cfg: Config, profile: str, damaged_means: str = READ_ONLY, share: bool = True) -> tuple[dict | None, bool]:
+    """(the cached record of `cfg` at `profile`, its own or (with `share`) a shared run; or None, and
+    whether its own record is there but damaged).  A damaged record is named in one line, with
+    `damaged_means`.  Its own record comes first: a run trained under its own name replaces a shared one."""
     path, damaged = entry_path(cfg, profile), False
     if path.exists():
         try:
@@ -104,7 +105,7 @@ def lookup(cfg: Config, profile: str, damaged_means: str = READ_ONLY) -> tuple[d
         except CacheError as e:
             print(f"cache entry damaged, not used ({damaged_means}): {e}")
             damaged = True
-    return shared_run(cfg, profile), damaged
+    return (shared_run(cfg, profile) if share else None), damaged
 
 
 def find(cfgs: list[Config], profile: str) -> tuple[list[dict], list[str]]:

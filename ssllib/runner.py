@@ -19,13 +19,15 @@ from .storage import remove_stale_temps, run_lock
 from .train import SNAPSHOT_METRICS, Trainer
 
 
-def run_one(cfg, profile: str, *, force=False, device="auto", data_dir=None, progress=True, data=None) -> dict:
+def run_one(cfg, profile: str, *, force=False, device="auto", data_dir=None, progress=True, data=None,
+            share=True) -> dict:
     """The cached record of `cfg` (its own, or a shared run: `records.lookup`), training it first if
     it has none (or if `force`).  `data`: the dataset, or a function of the config that loads it
-    (called only if it trains)."""
+    (called only if it trains).  share=False: a shared run does not count, the config is trained
+    under its own record (resuming its own checkpoint, unlike `force`), which then replaces it."""
     path = entry_path(cfg, profile)
     if not force:
-        record, _ = records.lookup(cfg, profile, damaged_means="recomputing")
+        record, _ = records.lookup(cfg, profile, damaged_means="recomputing", share=share)
         if record is not None:
             return record
     rank, world = distributed.setup(pick_device(device))  # (0, 1) unless torchrun started us
@@ -40,14 +42,15 @@ def run_one(cfg, profile: str, *, force=False, device="auto", data_dir=None, pro
                 return read_entry(path)
             except CacheError as e:
                 print(f"cache entry damaged, not used (recomputing): {e}")
-        if got_key == "waited" and world == 1 and not force and (shared := records.shared_run(cfg, profile)):
+        if got_key == "waited" and world == 1 and not force and share and (shared := records.shared_run(cfg, profile)):
             return shared
         data = data(cfg) if callable(data) else data or load_dataset(cfg.dataset, data_dir)
         return _train_and_record(cfg, profile, path, force, device, data, progress, writes=rank == 0,
                                  interrupted_before=got == "stale")
 
 
-def run_configs(cfgs: list, profile: str, *, force=False, device="auto", data_dir=None, progress=True) -> list[dict]:
+def run_configs(cfgs: list, profile: str, *, force=False, device="auto", data_dir=None, progress=True,
+                share=True) -> list[dict]:
     """`run_one` for each config a caller built (`records.configs`); each dataset loaded once, and
     only if something trains."""
     loaded = {}
@@ -57,7 +60,8 @@ def run_configs(cfgs: list, profile: str, *, force=False, device="auto", data_di
             loaded[cfg.dataset] = load_dataset(cfg.dataset, data_dir)
         return loaded[cfg.dataset]
 
-    return [run_one(cfg, profile, force=force, device=device, progress=progress, data=data) for cfg in cfgs]
+    return [run_one(cfg, profile, force=force, device=device, progress=progress, data=data, share=share)
+            for cfg in cfgs]
 
 
 def run_experiment(name: str, profile: str = "cpu", seeds=None, variants=None, overrides=None, force=False,

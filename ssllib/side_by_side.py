@@ -24,14 +24,14 @@ def threads_each(processes: int) -> int:
 
 
 def child_command(experiment: str, profile: str, variant: str, seed: int, sets: list[str] | None,
-                  data_dir: str | None, device: str, force: bool) -> list[str]:
+                  data_dir: str | None, device: str, force: bool, own_record: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "ssllib", "run", experiment, "--profile", profile, "--variant", variant,
            "--seed", str(seed), "--device", device, "--no-progress"]
     for s in sets or []:
         cmd += ["--set", s]
     if data_dir:
         cmd += ["--data-dir", data_dir]
-    return cmd + (["--force"] if force else [])
+    return cmd + (["--force"] if force else []) + (["--own-record"] if own_record else [])
 
 
 def train_side_by_side(commands: list[list[str]], processes: int, log=print) -> int:

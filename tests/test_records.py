@@ -63,3 +63,20 @@ def test_a_record_carrying_its_curve_is_never_written_with_it(tiny):
     path = entry_path(tiny, "smoke")
     rewrite_entry(with_curve, path)
     assert "curve" not in read_entry(path)
+
+
+def test_a_run_trained_under_its_own_record_replaces_the_shared_one(tiny, monkeypatch):
+    """Issue 38, item 5: a shared run the same key would not give again (a record of an older commit)
+    is replaced by training the config under its own name (`--own-record`): shared before, its own
+    record after, found first by every later read."""
+    a = tiny.replace(experiment="table4", variant="both")
+    b = tiny.replace(experiment="fig3", variant="simsiam")
+    runner.run_one(a, "smoke", progress=False)
+    assert records.lookup(b, "smoke")[0]["reused_from"].startswith("table4/")
+    calls = []
+    real_fit = train.Trainer.fit
+    monkeypatch.setattr(train.Trainer, "fit", lambda self, *x, **k: calls.append(1) or real_fit(self, *x, **k))
+    own = runner.run_one(b, "smoke", progress=False, share=False)
+    assert calls == [1] and "reused_from" not in own and entry_path(b, "smoke").exists()
+    assert records.lookup(b, "smoke")[0] == own
+    assert runner.run_one(b, "smoke", progress=False, share=False) == own and calls == [1]  # not trained twice
