@@ -38,7 +38,7 @@ class Chapter:
     name: str
     profile: str
     records: list
-    allow_train: bool = False
+    may_train: bool = False  # the notebook's allow_train: whether its sections may train what is missing
     device: str = "auto"
     missing: list = field(default_factory=list)
     dataset: str = "cifar10"
@@ -257,7 +257,7 @@ def long_length(ch: Chapter, curve_experiment: str | None = None) -> Chapter:
         tag = "c100" if other == "cifar100" else "c10"
         if cached or planned(ch.name, other):
             display(Markdown(f"**The same at `{profile}` on {DATASET_NAMES[other]}**"))
-            _long_section(dataclasses.replace(ch, allow_train=False), other, curve_experiment,
+            _long_section(dataclasses.replace(ch, may_train=False), other, curve_experiment,
                           prefix=f"{ch.name}_{tag}_long")
         else:
             _glue_long(Chapter(ch.name, profile, [], dataset=other), f"{ch.name}_{tag}_long", [], [])
@@ -342,7 +342,7 @@ def _long_section(ch: Chapter, dataset: str, curve_experiment, prefix: str) -> C
 
     pd.set_option("display.max_colwidth", None)
     profile = long_of(ch.profile, dataset)  # a profile without a long length is its own
-    trains = ch.allow_train and profile == ch.profile
+    trains = ch.may_train and profile == ch.profile
     over = {"dataset": dataset}
     def get(name):
         cfgs = cache.configs(name, profile, overrides=over)
