@@ -10,9 +10,9 @@ import argparse
 import json
 import sys
 
-from . import queue
+from . import queue, runner
 from .config import PROFILES, ConfigError
-from .data import DataError
+from .data import DataError, load_dataset
 from .experiments import EXPERIMENTS, explain_config, get_experiment, make_config
 from .hardware import DeviceError
 from .results import CacheError, entry_path, read_entry
@@ -63,6 +63,24 @@ def submit_jobs(args) -> int:
     return 0
 
 
+def add_metrics(configs, args) -> int:
+    """`run --add-metrics`: each config's own cached record gets the metrics it lacks (runner.add_metrics)."""
+    loaded = {}
+    for cfg in configs:
+        path = entry_path(cfg, args.profile)
+        if not path.exists():
+            raise CacheError(f"{cfg.experiment}/{cfg.variant} seed {cfg.seed}: no record of its own at {args.profile} "
+                             f"({path.name}); train it first")
+        if cfg.dataset not in loaded:
+            loaded[cfg.dataset] = load_dataset(cfg.dataset, args.data_dir)
+        before = read_entry(path)
+        after = runner.add_metrics(before, loaded[cfg.dataset], args.device)
+        added = sorted(set(after["metrics"]) - set(before["metrics"]))
+        print(f"{cfg.variant} seed {cfg.seed}: " + (f"added {', '.join(added)} (re-evaluated accuracies differ by "
+              f"{after['metrics_added_check']})" if added else "nothing to add"))
+    return 0
+
+
 def run_queue(args) -> int:
     """`queue`: the plan's missing runs in order (ssllib.queue); --dry-run prints them, otherwise
     the next --next of them not already being trained are trained, --side-by-side at a time."""
@@ -109,6 +127,9 @@ def main(argv=None) -> int:
     run.add_argument("--own-record", action="store_true",
                      help="train under this item's own record even where a run of another item or length "
                           "has the same training key (it replaces that shared run here; resumes its checkpoint)")
+    run.add_argument("--add-metrics", action="store_true",
+                     help="add the metrics a newer ssllib records (e.g. knn20_acc) to this item's cached records, "
+                          "from their final checkpoints (an untrained control needs none); trains nothing")
     run.add_argument("--device", default="auto")
     run.add_argument("--data-dir", default=None, help="folder holding cifar10-jpeg.tar.xz")
     run.add_argument("--no-progress", action="store_true")
@@ -162,6 +183,8 @@ def main(argv=None) -> int:
             return 0
         configs = {(v, s): make_config(args.experiment, v, args.profile, s, **overrides)  # validate
                    for v in variants for s in seeds}                                     # before any run
+        if args.add_metrics:
+            return add_metrics(configs.values(), args)
         force = args.force
         if args.side_by_side != 1:
             todo = [child_command(args.experiment, args.profile, v, s, args.set, args.data_dir, args.device, force,

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from . import records as cache, stats
 from .config import Config, config_hash
+from .experiment_spec import METRIC_NAMES
 from .experiments import make_config
 from .paper import REPORTED
 from .plan import CONTROLS, HEAD_CHECK, LEARNS_GAP, PLAN, PlannedClaim, at_length, family, planned
@@ -54,6 +55,18 @@ def _counted(claim: PlannedClaim, records: list, length: str | None):
     if seeds is None:
         return list(records), []
     return ([r for r in records if r.get("seed", 0) in seeds], [r for r in records if r.get("seed", 0) not in seeds])
+
+
+def _measured(claim: PlannedClaim, v: dict) -> tuple[dict, str]:
+    """The claim's arms with only the records that measured its metric (a metric added after some
+    runs, e.g. knn20_acc, counts like a seed not yet run), and those left out, in words."""
+    out, left = {}, []
+    for n in (claim.a, *claim.b):
+        have = [r for r in v.get(n, []) if claim.metric in r["metrics"]]
+        left += [f"{n} seed {r.get('seed', 0)}" for r in v.get(n, []) if claim.metric not in r["metrics"]]
+        if have:
+            out[n] = have
+    return out, ", ".join(left)
 
 
 def blocked_estimate(a: list, b: list, metric: str) -> tuple[stats.Difference | None, str]:
@@ -117,7 +130,7 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
     `_diff` (Welch's estimate) and `_p` (the p-value that enters the family), `_blocked` and
     `_p_blocked` (the device-blocked sensitivity analysis, or None), or a final verdict.  `control`:
     the strongest untrained control at this length (strongest_control), for the has-learned gate."""
-    metric = "kNN" if claim.metric == "knn_acc" else "linear"
+    metric = METRIC_NAMES[claim.metric]
     paper_text, paper_diff = _paper_text(claim)
     row = claim_row(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
     row |= {"_extra": claim.extra, "blocked": "–", "unlearned": [], "test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
@@ -130,7 +143,8 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
                       "length have not learned enough to order (the Table 2 chapter)"}
     if claim.a not in v or not any(n in v for n in claim.b):
         return row | {"verdict": UNTESTED, "reason": f"planned at {length}: not run yet"}
-    if any(claim.metric not in r["metrics"] for n in (claim.a, *claim.b) for r in v.get(n, [])):
+    v, unmeasured = _measured(claim, v)
+    if claim.a not in v or not any(n in v for n in claim.b):
         return row | {"verdict": UNTESTED, "reason": f"{metric} accuracy not measured for these runs"}
     a, a_extra = _counted(claim, v[claim.a], length)
     b_name = max((n for n in claim.b if n in v),
@@ -147,7 +161,8 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
         row["reason"] = f"strongest control: {b_name}. "
     if planned_n and (len(a) < planned_n or len(b) < planned_n):
         return row | {"verdict": UNDECIDED, "reason": row.get("reason", "") +
-                      f"{min(len(a), len(b))} of the {planned_n} planned seeds run"}
+                      f"{min(len(a), len(b))} of the {planned_n} planned seeds run" +
+                      (f" with {metric} accuracy measured ({unmeasured} without it)" if unmeasured else "")}
     failed = unlearned(claim, {claim.a: a, b_name: b}, control)
     if failed:
         return row | {"verdict": TOO_SHORT, "unlearned": failed, "reason": row.get("reason", "") +

@@ -1,7 +1,10 @@
 """Evaluation of a frozen backbone: kNN monitor, linear probe, and label-free spectrum metrics.
 
 - `knn_accuracy`: weighted kNN on cosine similarity (k=200, temperature 0.1), the usual SSL monitor
-  (Wu et al. 2018; solo-learn's kNN callback).
+  (Wu et al. 2018; solo-learn's kNN callback), recorded as `knn_acc`; and the same vote with
+  solo-learn's `WeightedKNNClassifier` defaults (k=20, temperature 0.07), recorded as `knn20_acc`:
+  with CIFAR-100's 10,000-image bank (about 100 images a class) 200 neighbours let other classes
+  outvote a class, 20 give each class a fair vote (plan amendment of 2026-12-07).
 - `linear_probe_accuracy`: a linear classifier on standardised frozen features, full-batch.
 - `spectral_auc` and `effective_rank`: Li et al. (ECCV 2022) label-free collapse metric, as their
   public code computes it: backbone features centred, singular values S sorted descending,
@@ -13,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from .augment import eval_transform
+
+FAIR_KNN = dict(k=20, temperature=0.07)  # solo-learn's WeightedKNNClassifier defaults: `knn20_acc`
 
 
 @torch.no_grad()
@@ -96,6 +101,7 @@ def evaluate_backbone(backbone, data, cfg, device, seed: int = 0):
     y_tr, y_te = data.train_y[tr], data.test_y[te]
     metrics = {
         "knn_acc": 100 * knn_accuracy(f_tr, y_tr, f_te, y_te, data.num_classes, cfg.knn_k),
+        "knn20_acc": 100 * knn_accuracy(f_tr, y_tr, f_te, y_te, data.num_classes, **FAIR_KNN),
         "linear_acc": 100 * linear_probe_accuracy(f_tr, y_tr, f_te, y_te, data.num_classes, seed=seed),
         "spectral_auc": spectral_auc(f_te),
         "effective_rank": effective_rank(f_te),

@@ -14,6 +14,8 @@ CONTROLS = ("random_init", "random_init_bn", "raw_pixels")
 EQUAL_MARGIN = 2.0   # points: "about as accurate" means a true difference inside +-2
 LEARNS_GAP = 5.0     # points: "SimSiam learns features" needs this margin over the strongest control
 THREE = (0, 1, 2)
+# the metrics an accuracy claim can be judged on, and their names in the book (ssllib.evaluate)
+METRIC_NAMES = {"linear_acc": "linear", "knn_acc": "kNN", "knn20_acc": "kNN k=20"}
 AFTER = ("written after its cifar10 cpu_long runs (the rules before it were rule 6's); the seeds are "
          "the three every long-length experiment had by default before any was run")
 
@@ -28,7 +30,7 @@ class PlannedClaim:
     b: tuple                     # one arm or several (a str is taken as one)
     kind: str = "order"          # order | equal | at_least
     gap: float = 1.0             # order: minimum gap; equal / at_least: the margin
-    metric: str = "linear_acc"   # the primary metric; knn_acc for Table 2's secondary claim
+    metric: str = "linear_acc"   # the primary metric; kNN (METRIC_NAMES) for Table 2's secondary claim
     seeds: dict = field(default_factory=lambda: {"cpu_long": THREE})   # length -> planned seeds
     dataset: str = "cifar10"
     written: str = "2026-11-30"  # when this entry was committed (before or after its runs: `note`)

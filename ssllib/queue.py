@@ -10,7 +10,10 @@ What the plan needs (derived, never typed):
 - on CIFAR-10 at the long length, every long variant whose collapse the paper reports
   (`ssllib.paper`), at its experiment's long seeds (rule 5 judges a variant on all of them).
 A run counts as there when a record trains its config, under any experiment (the training key:
-shared runs are found as the chapters find them), and as going when its lock is held.
+shared runs are found as the chapters find them, the item's own record first), and holds the
+claim's metric (a metric the plan added later, e.g. CIFAR-100's knn20_acc: an untrained control or a
+run whose final checkpoint is on this machine gets it by `run --add-metrics`, another is retrained);
+it counts as going when its lock is held.
 
 The ordering rule: each claim still missing runs gets its chance of being decided once its runs
 are in, divided by the CPU hours of its missing runs (HOURS).  A collapse claim: SETTLE_COLLAPSE
@@ -24,6 +27,7 @@ once.  The chance is an estimate for ordering only; it judges nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from dataclasses import dataclass, field
 from math import sqrt
@@ -35,7 +39,7 @@ from .experiment_spec import LONG_BY_DATASET
 from .experiments import EXPERIMENTS, make_config
 from .paper import REPORTED
 from .plan import PLAN, family
-from .results import entry_path
+from .results import checkpoint_path, entry_path
 from .side_by_side import child_command
 from .storage import lock_is_live, lock_path
 
@@ -54,16 +58,21 @@ class Run:
     seed: int
     length: str
     dataset: str
+    # a cached record that lacks the claim's metric (one added to the plan later): "add" it (an
+    # untrained control, or a final checkpoint on this machine: `run --add-metrics`) or "retrain"
+    redo: str = ""
 
     def config(self) -> Config:
         return make_config(self.experiment, self.variant, self.length, self.seed, dataset=self.dataset)
 
     @property
     def hours(self) -> float:
-        return UNTRAINED_HOURS if self.config().epochs == 0 else HOURS.get(self.length, 1.0)
+        return UNTRAINED_HOURS if self.config().epochs == 0 or self.redo == "add" else HOURS.get(self.length, 1.0)
 
     def __str__(self) -> str:
-        return f"{self.experiment}/{self.variant} seed {self.seed} at {self.length} on {self.dataset}"
+        redo = "re-evaluate" if self.redo == "retrain" and self.config().epochs == 0 else self.redo
+        return (f"{self.experiment}/{self.variant} seed {self.seed} at {self.length} on {self.dataset}"
+                + (f" ({redo}: its record lacks the claim's metric)" if redo else ""))
 
 
 @dataclass
@@ -72,6 +81,7 @@ class Need:
     claim: str
     kind: str                 # "accuracy" or "collapse"
     runs: list
+    metric: str = "m_r"       # what its records must hold
     missing: list = field(default_factory=list)
     chance: float = 1.0       # of a decided verdict once its runs are in
 
@@ -97,7 +107,7 @@ def planned_needs() -> list[Need]:
             continue
         for length, seeds in c.seeds.items():
             needs.append(Need(c.key, "accuracy", [Run(c.experiment, v, s, length, c.dataset)
-                                                  for v in _arms(c) for s in seeds]))
+                                                  for v in _arms(c) for s in seeds], c.metric))
     length = LONG["cifar10"]
     for name, exp in EXPERIMENTS.items():
         paper = REPORTED.get(name, {})
@@ -135,32 +145,49 @@ def chance(c_kind: str, gap: float, diff: float | None, sd: float, n: int, m: in
     return max(0.0, 2 * NormalDist().cdf((gap - d) / se - z(1 - stats.ALPHA / m)) - 1)
 
 
-def build(keys: dict | None = None, is_running=running) -> list[Need]:
+def build(keys: dict | None = None, is_running=running, own=None) -> list[Need]:
     """The needs with their missing runs and chances, ordered by rate (highest first); claims
-    with nothing missing left out."""
+    with nothing missing left out.  `keys` (training key -> record) and `own` (an item's record
+    path -> its record or None) default to the cache; `keys` given alone is the whole cache."""
+    own = own or (cache.own_json if keys is None else lambda path: None)
     keys = cache.by_training_key() if keys is None else keys
     plan = {c.key: c for c in PLAN}
     out = []
     for need in planned_needs():
-        have = {r: keys.get(config_hash(r.config(), labels=False)) for r in need.runs}
-        absent = [r for r, rec in have.items() if rec is None]
+        have = {r: _record_of(r, keys, own) for r in need.runs}
+        absent = [r if rec is None else dataclasses.replace(r, redo=_redo(r)) for r, rec in have.items()
+                  if rec is None or need.metric not in rec["metrics"]]
         if not absent:
             continue
         need.missing = [r for r in absent if not is_running(r)]
+        have = {r: rec for r, rec in have.items() if rec is not None and need.metric in rec["metrics"]}
         if need.kind == "collapse":
             need.chance = SETTLE_COLLAPSE
         else:
             c, run = plan[need.claim], need.runs[0]
             arms = {}
             for r, rec in have.items():
-                if rec is not None:
-                    arms.setdefault(r.variant, []).append(rec["metrics"]["linear_acc"])
+                arms.setdefault(r.variant, []).append(rec["metrics"][need.metric])
             diff = (statistics.fmean(arms[c.a]) - max(statistics.fmean(arms[b]) for b in _arms(c)[1:] if b in arms)
                     if c.a in arms and any(b in arms for b in _arms(c)[1:]) else None)
             need.chance = chance(c.kind, c.gap, diff, _spread(keys, run.length, run.dataset),
                                  len(c.seeds[run.length]), max(len(family(run.length, run.dataset)), 1))
         out.append(need)
     return sorted(out, key=lambda n: (-n.rate, n.claim))
+
+
+def _record_of(run: Run, keys: dict, own) -> dict | None:
+    """The record a chapter counts for `run`: its item's own, else a run of the same training key."""
+    mine = own(entry_path(run.config(), run.length))
+    return mine if mine is not None else keys.get(config_hash(run.config(), labels=False))
+
+
+def _redo(run: Run) -> str:
+    """How a run whose record lacks a metric gets it: "add" to the item's own record (an untrained
+    control, or a final checkpoint here), else "retrain" under its own record."""
+    cfg = run.config()
+    own = entry_path(cfg, run.length).exists()
+    return "add" if own and (cfg.epochs == 0 or checkpoint_path(cfg, run.length).exists()) else "retrain"
 
 
 def order(needs: list[Need]) -> list[tuple[Run, list[str]]]:
@@ -181,4 +208,4 @@ def rows(needs: list[Need]) -> list[tuple[Run, float, list[str]]]:
 
 def child(run: Run, device: str = "auto") -> list[str]:
     return child_command(run.experiment, run.length, run.variant, run.seed, [f"dataset={run.dataset}"],
-                         None, device, False)
+                         None, device, run.redo == "retrain", add_metrics=run.redo == "add")

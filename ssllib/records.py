@@ -58,6 +58,11 @@ def _quick(path: Path):
     return seen[1], seen[2]
 
 
+def own_json(path: Path) -> dict | None:
+    """The parsed JSON of the record file at `path` (unchecked, from the memo), or None."""
+    return _quick(path)[1] if path.exists() else None
+
+
 def by_training_key() -> dict:
     """The training key of every record file under results/ -> its parsed JSON (not yet checked:
     `shared_run` and `load` check what they return; the queue only counts what exists)."""

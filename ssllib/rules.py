@@ -10,6 +10,7 @@ import statistics
 from collections import defaultdict
 
 from .decomposition import COLLAPSE_M_R
+from .experiment_spec import METRIC_NAMES
 from .items import ITEMS
 from .paper import LI_ET_AL, REPORTED
 from .report import by_variant, distinct_runs, fmt, mean_std, n_seeds, runs_of
@@ -121,7 +122,7 @@ def accuracy_gap_claim(item, claim, a_records, b_records, paper_text, min_gap=1.
     gap = a_m - b_m
     need = max(min_gap, 2 * max(a_s, b_s))
     n = min(len(a_records), len(b_records))
-    what = "linear" if key == "linear_acc" else "kNN" if key == "knn_acc" else key
+    what = METRIC_NAMES.get(key, key)
     ours = f"{what} {a_m:.2f}% vs {b_m:.2f}% (gap {gap:+.2f} points, {n_seeds(n)})"
     out = claim_row(item, claim, paper_text, ours, UNDECIDED, runs=runs_of(a_records + b_records), kind="accuracy")
     if n < MIN_SEEDS:

@@ -16,6 +16,7 @@ from .hardware import pick_device
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
                       rewrite_entry, training_lock_path, write_entry)
 from .storage import remove_stale_temps, run_lock
+from .evaluate import evaluate_backbone
 from .train import SNAPSHOT_METRICS, Trainer
 
 
@@ -107,20 +108,40 @@ def _train_and_record(cfg, profile, path, force, device, data, progress, writes=
     return write_entry(path, record, result.curve)
 
 
-def add_metrics_from_checkpoint(record: dict, data=None, device="auto") -> dict:
-    """Add metrics that a newer ssllib computes at the end of a run (never changing existing ones)
-    to a cached record, from the run's final checkpoint.  Returns the record, rewritten in place
-    when something was added."""
+# metrics a newer ssllib computes at the end of a run, which older records may lack: the snapshot's
+# (train.SNAPSHOT_METRICS prefixes) and the backbone evaluation's knn20_acc (evaluate.FAIR_KNN)
+EVAL_ADDED = ("knn20_acc",)
+SAME_ENCODER = 0.5  # points: the re-evaluation's own accuracies beside the record's (same weights)
+
+
+def add_metrics(record: dict, data=None, device="auto") -> dict:
+    """Add the metrics a newer ssllib computes at the end of a run (never changing existing ones)
+    to a cached record: from the run's final checkpoint, or, for an untrained control (0 steps), from
+    the state its seed builds.  The backbone evaluation is recomputed whole and must give the
+    record's kNN and linear accuracy again within SAME_ENCODER points (else CacheError: not the
+    encoder the record measured); the differences are kept in the record (`metrics_added_check`).
+    Returns the record, rewritten in place when something was added."""
     cfg = Config(**record["config"])
     ckpt = checkpoint_path(cfg, record["profile"])
     data = data or load_dataset(cfg.dataset)
     trainer = Trainer(cfg, data, device)
-    if not trainer.load(ckpt) or trainer.step != trainer.total:
-        raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} at {ckpt}")
-    new = {k: v for k, v in trainer.snapshot_metrics().items()
-           if k.startswith(SNAPSHOT_METRICS) and k not in record["metrics"]}
+    if trainer.total == 0:  # the state at step 0 is the final one: fit trains nothing, calibrates, evaluates
+        fresh = trainer.fit(None, progress=False).metrics
+    elif trainer.load(ckpt) and trainer.step == trainer.total:
+        fresh = {**evaluate_backbone(trainer.model.backbone, data, cfg, trainer.device, seed=cfg.seed)[0],
+                 **trainer.snapshot_metrics()}
+    else:
+        raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} seed {cfg.seed} at {ckpt}: "
+                         "retrain it (`ssllib run ... --force`) to measure the new metrics")
+    check = {k: round(fresh[k] - record["metrics"][k], 4) for k in ("knn_acc", "linear_acc")}
+    if any(abs(d) > SAME_ENCODER for d in check.values()):
+        raise CacheError(f"{cfg.experiment}/{cfg.variant} seed {cfg.seed}: re-evaluated accuracies differ from "
+                         f"the record's by {check} points: not the encoder it measured")
+    new = {k: v for k, v in fresh.items()
+           if (k.startswith(SNAPSHOT_METRICS) or k in EVAL_ADDED) and k not in record["metrics"]}
     if not new:
         return record
     updated = dict(record, metrics={**record["metrics"], **new},
-                   metrics_added=sorted(set(record.get("metrics_added", [])) | set(new)))
+                   metrics_added=sorted(set(record.get("metrics_added", [])) | set(new)),
+                   metrics_added_check=check)
     return rewrite_entry(updated, entry_path(cfg, record["profile"]))

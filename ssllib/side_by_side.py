@@ -24,14 +24,16 @@ def threads_each(processes: int) -> int:
 
 
 def child_command(experiment: str, profile: str, variant: str, seed: int, sets: list[str] | None,
-                  data_dir: str | None, device: str, force: bool, own_record: bool = False) -> list[str]:
+                  data_dir: str | None, device: str, force: bool, own_record: bool = False,
+                  add_metrics: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "ssllib", "run", experiment, "--profile", profile, "--variant", variant,
            "--seed", str(seed), "--device", device, "--no-progress"]
     for s in sets or []:
         cmd += ["--set", s]
     if data_dir:
         cmd += ["--data-dir", data_dir]
-    return cmd + (["--force"] if force else []) + (["--own-record"] if own_record else [])
+    return (cmd + (["--force"] if force else []) + (["--own-record"] if own_record else [])
+            + (["--add-metrics"] if add_metrics else []))
 
 
 def train_side_by_side(commands: list[list[str]], processes: int, log=print) -> int:

@@ -78,6 +78,29 @@ def test_only_the_planned_seeds_count_and_the_rest_is_shown():
     assert accuracy.judge_raw(claim, report.by_variant(two), "cpu_long")["verdict"] == rules.UNDECIDED
 
 
+def test_a_record_without_the_claims_metric_counts_as_a_seed_not_yet_in():
+    """CIFAR-100's kNN claim moved to knn20_acc (plan amendment of 2026-12-07): records written
+    before it lack the metric and count as missing seeds (undecided, saying so), not as a failure
+    of the whole claim; with every planned seed measured it is judged on knn20_acc alone."""
+    claim = next(c for c in PLAN if c.metric == "knn20_acc")
+    assert claim.dataset == "cifar100" and claim.seeds == {"cpu_long20": (0, 1, 2)}
+    old = next(c for c in PLAN if c.dataset == "cifar100" and c.metric == "knn_acc")
+    assert old.extra and "amendment of 2026-12-07" in old.note  # the k=200 claim, a labelled extra
+
+    def arms(measured, knn20):
+        out = [run(claim.a, 24.0, s, profile="cpu_long20", **({"knn20_acc": knn20 + s / 5} if s in measured else {}))
+               for s in range(3)]
+        return out + [run(b, 14.0, s, steps=0, profile="cpu_long20", knn20_acc=10.0 + s / 5)
+                      for b in claim.b for s in range(3)]
+    row = accuracy.judge_raw(claim, report.by_variant(arms({0}, 20.0)), "cpu_long20")
+    assert row["verdict"] == rules.UNDECIDED
+    assert "1 of the 3 planned seeds run with kNN k=20 accuracy measured (simsiam seed 1, simsiam seed 2" in row["reason"]
+    none = accuracy.judge_raw(claim, report.by_variant(arms(set(), 20.0)), "cpu_long20")
+    assert none["verdict"] == rules.UNTESTED and "not measured" in none["reason"]
+    full = accuracy.finish([accuracy.judge_raw(claim, report.by_variant(arms({0, 1, 2}, 20.0)), "cpu_long20")])[0]
+    assert full["ours"].startswith("kNN k=20 20.20% vs 10.20%")  # the metric it is judged on, not knn_acc
+
+
 def test_welch_is_primary_and_the_device_blocked_estimate_must_agree():
     """Issue 38: Welch over every planned seed decides; where the runs mix devices the estimate
     blocked by device is shown beside it, and a verdict other than undecided needs both."""

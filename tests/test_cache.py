@@ -135,17 +135,49 @@ def test_every_committed_result_is_a_valid_entry():
         assert record["provenance"]["data_sha256"] and record["provenance"]["device"]
 
 
+def _without(record, drop):
+    return dict(record, metrics={k: v for k, v in record["metrics"].items() if not drop(k)})
+
+
 def test_metrics_added_later_come_from_the_final_checkpoint(tiny):
+    """A record written before a metric existed (the snapshot's p_*, the fair kNN's knn20_acc)
+    gets it from the run's final checkpoint, equal to what a fresh run records; nothing else moves."""
     from ssllib.data import synthetic
     from ssllib.results import rewrite_entry
 
     first = run(tiny)
     path = entry_path(tiny, "smoke")
-    old = dict(first, metrics={k: v for k, v in first["metrics"].items() if not k.startswith("p_")})
-    rewrite_entry(old, path)
-    back = runner.add_metrics_from_checkpoint(read_entry(path), synthetic())
-    assert back["metrics"] == first["metrics"] and "p_m_r" in back["metrics_added"]
+    rewrite_entry(_without(first, lambda k: k.startswith("p_") or k == "knn20_acc"), path)
+    back = runner.add_metrics(read_entry(path), synthetic())
+    assert back["metrics"] == first["metrics"] and {"p_m_r", "knn20_acc"} <= set(back["metrics_added"])
+    assert back["metrics_added_check"] == {"knn_acc": 0.0, "linear_acc": 0.0}
     assert read_entry(path) == back
+
+
+def test_an_untrained_control_is_re_evaluated_without_a_checkpoint(tiny):
+    """A 0-step control (Table 2's random encoders) has no training to replay: its seed builds
+    the state it measured, so a metric it lacks is added with no checkpoint on the machine."""
+    from ssllib.data import synthetic
+    from ssllib.results import checkpoint_path, rewrite_entry
+
+    control = tiny.replace(epochs=0.0, warmup_epochs=0.0, bn_calibration=64)
+    first = run(control)
+    checkpoint_path(control, "smoke").unlink(missing_ok=True)
+    path = entry_path(control, "smoke")
+    rewrite_entry(_without(first, lambda k: k == "knn20_acc"), path)
+    back = runner.add_metrics(read_entry(path), synthetic())
+    assert back["metrics"]["knn20_acc"] == first["metrics"]["knn20_acc"] and back["metrics_added"] == ["knn20_acc"]
+
+
+def test_a_trained_run_without_its_checkpoint_is_refused(tiny):
+    from ssllib.data import synthetic
+    from ssllib.results import checkpoint_path, rewrite_entry
+
+    first = run(tiny)
+    checkpoint_path(tiny, "smoke").unlink()
+    rewrite_entry(_without(first, lambda k: k == "knn20_acc"), entry_path(tiny, "smoke"))
+    with pytest.raises(CacheError, match="no final checkpoint .* retrain it"):
+        runner.add_metrics(read_entry(entry_path(tiny, "smoke")), synthetic())
 
 
 def test_reading_every_chapter_writes_nothing(tmp_path, monkeypatch):
