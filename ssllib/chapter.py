@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from . import experiments, findings, plots, records as cache, report, rules, runner
 from .experiment_spec import long_of
+from .integrity import RECORD_KEY
 from .notebook_params import check_injected, check_parameters  # noqa: F401 (chapter.check_injected)
 from .paper import REPORTED
 from .plan import HEAD_CHECK, planned
@@ -110,18 +111,27 @@ def curves(ch: Chapter, keys=("z_std_sqrt_d", "m_o", "m_r")):
     return plots.curves(ch.records, keys=keys)
 
 
-# (experiment, profile, dataset, the records' ids) -> (the records, their claims): a chapter judges each
-# set of records once; holding the records keeps their ids from being reused by other objects
+# (experiment, profile, dataset, the records' contents) -> their claims: a chapter judges each set of
+# records once, however many times it reads them (the opening verdicts and the long-length section
+# each load the same records: a read costs ~0.1 s, a judgement up to ~2 s)
 _JUDGED: dict = {}
+
+
+def _content(record: dict) -> tuple:
+    """What a record is, not which object: its checksum (a shared run's is its source's), and the
+    name it is shown under."""
+    return record.get(RECORD_KEY), record.get("reused_from"), record.get("experiment"), record.get("variant")
 
 
 def verdicts_of(ch: Chapter) -> list[dict]:
     """Every claim of the chapter's experiment judged on its records (computed once per set of
-    record objects: the opening verdict and the section that shows them read the same rows)."""
-    key = (ch.name, ch.profile, ch.dataset, tuple(id(r) for r in ch.records))
+    records: the opening verdict and the section that shows them read the same rows)."""
+    if not all(RECORD_KEY in r for r in ch.records):  # records made in memory (tests): no identity
+        return claims_for(ch.name, ch.records)
+    key = (ch.name, ch.profile, ch.dataset, tuple(_content(r) for r in ch.records))
     if key not in _JUDGED:
-        _JUDGED[key] = (list(ch.records), claims_for(ch.name, ch.records))
-    return _JUDGED[key][1]
+        _JUDGED[key] = claims_for(ch.name, ch.records)
+    return _JUDGED[key]
 
 
 def glue_md(name: str, text: str) -> None:

@@ -80,3 +80,21 @@ def test_a_run_trained_under_its_own_record_replaces_the_shared_one(tiny, monkey
     assert calls == [1] and "reused_from" not in own and entry_path(b, "smoke").exists()
     assert records.lookup(b, "smoke")[0] == own
     assert runner.run_one(b, "smoke", progress=False, share=False) == own and calls == [1]  # not trained twice
+
+
+def test_a_chapter_judges_its_records_once_however_often_it_reads_them(monkeypatch):
+    """The opening verdicts (`chapter.lead`) and the long-length section each read the chapter's
+    records; the claims are judged once per set of records (by content, not by object)."""
+    from ssllib import chapter
+    from ssllib.data import REPO_ROOT
+
+    monkeypatch.setenv("SSLLIB_RESULTS", str(REPO_ROOT / "results"))
+    monkeypatch.setattr(chapter, "_JUDGED", {})
+    calls = []
+    monkeypatch.setattr(chapter, "claims_for", lambda name, rs, **kw: calls.append(name) or claims_for(name, rs, **kw))
+    first, again = (chapter.Chapter("table4", "cpu_long", records.load("table4", "cpu_long")) for _ in range(2))
+    assert first.records and first.records[0] is not again.records[0]
+    assert chapter.verdicts_of(first) == chapter.verdicts_of(again) and calls == ["table4"]
+    one_less = chapter.Chapter("table4", "cpu_long", again.records[1:])  # another set: judged afresh
+    chapter.verdicts_of(one_less)
+    assert calls == ["table4", "table4"]
