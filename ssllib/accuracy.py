@@ -30,7 +30,7 @@ from .experiment_spec import METRIC_NAMES
 from .experiments import make_config
 from .paper import REPORTED
 from .plan import CONTROLS, HEAD_CHECK, LEARNS_GAP, PLAN, PlannedClaim, at_length, family, planned
-from .report import Tables, by_variant, frame, runs_of
+from .report import by_variant, runs_of
 from .rules import (NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, accuracy_equal_claim, accuracy_gap_claim,
                     claim_row)
 
@@ -328,20 +328,6 @@ def both_ways(records_by_experiment: dict, length: str, dataset: str = "cifar10"
                          "plan rules (now)": r["verdict"], "seeds planned": len(c.seeds.get(length, ())),
                          "difference [interval]": interval})
     return pd.DataFrame(rows).set_index("claim") if rows else "no planned claim at this length"
-
-
-def plan_table(dataset: str | None = None):
-    """The run plan as a table (ssllib.plan), one row per accuracy claim: what is compared and how,
-    and, folded under it, the seeds, the date each entry was written and its note."""
-    rows = [{"claim": f"{c.experiment}: {c.claim}",
-             "compared": f"{c.a} vs {' / '.join(c.b)}",
-             "test, gap or margin": f"{c.kind}, {c.gap:g}", "metric": c.metric, "dataset": c.dataset,
-             "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "written": c.written,
-             "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
-    main = ("claim", "compared", "test, gap or margin", "metric", "dataset")
-    return Tables(frame([{k: r[k] for k in main} for r in rows], "claim"),
-                  frame([{k: r[k] for k in ("claim", "seeds", "written", "note")} for r in rows], "claim"),
-                  "each entry's seeds, the date it was written and its note")
 
 
 def beyond_plan(records_by_experiment: dict, length: str, dataset: str = "cifar10"):

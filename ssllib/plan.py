@@ -21,6 +21,7 @@ import dataclasses
 from .experiment_spec import AFTER, CONTROLS, EQUAL_MARGIN, LEARNS_GAP, THREE, PlannedClaim  # noqa: F401 (the plan's names)
 from .items import ITEMS
 from .items.section2 import HEAD_CHECK  # noqa: F401 (the head check's claim, named by its chapter)
+from .report import Tables, frame
 
 
 
@@ -84,3 +85,19 @@ def at_length(length: str, dataset: str = "cifar10") -> list[PlannedClaim]:
 def family(length: str, dataset: str = "cifar10") -> list[PlannedClaim]:
     """Holm's family at `length` on `dataset`: every planned claim there, run or not, extras aside."""
     return [c for c in at_length(length, dataset) if not c.extra]
+
+
+def table(dataset: str | None = None):
+    """The run plan as a table (the rules page), one row per accuracy claim: what is compared and
+    how, and whether it is in the Holm family or a labelled extra; folded under it, the seeds, the
+    date each entry was written and its note."""
+    rows = [{"claim": f"{c.experiment}: {c.claim}",
+             "compared": f"{c.a} vs {' / '.join(c.b)}",
+             "test, gap or margin": f"{c.kind}, {c.gap:g}", "metric": c.metric, "dataset": c.dataset,
+             "family": "labelled extra" if c.extra else "yes",
+             "seeds": "; ".join(f"{k}: {list(s)}" for k, s in c.seeds.items()), "written": c.written,
+             "note": c.note} for c in PLAN if dataset in (None, c.dataset)]
+    main = ("claim", "compared", "test, gap or margin", "metric", "dataset", "family")
+    return Tables(frame([{k: r[k] for k in main} for r in rows], "claim"),
+                  frame([{k: r[k] for k in ("claim", "seeds", "written", "note")} for r in rows], "claim"),
+                  "each entry's seeds, the date it was written and its note")
