@@ -31,7 +31,7 @@ from .experiments import make_config
 from .paper import REPORTED
 from .plan import CONTROLS, HEAD_CHECK, LEARNS_GAP, PLAN, PlannedClaim, at_length, family, planned
 from .report import by_variant, runs_of
-from .rules import (NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, accuracy_equal_claim, accuracy_gap_claim,
+from .rules import (EXTRA, NOT, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, accuracy_equal_claim, accuracy_gap_claim,
                     claim_row)
 
 
@@ -264,8 +264,8 @@ def finish(rows: list[dict], m: int | None = None) -> list[dict]:
     _finish_family(in_family, m, label)
     for r in rows:
         if "_p" in r and r.get("_extra"):
-            _finish_family([r], 1, "labelled extra, outside the family")
-        r["family"] = r.get("family", label)
+            _finish_family([r], 1, EXTRA)
+        r["family"] = r.get("family", EXTRA if r.get("_extra") else label)
         for k in ("_diff", "_p", "_note", "_planned_n", "_kind", "_gap", "_blocked", "_p_blocked", "_extra"):
             r.pop(k, None)
     return rows

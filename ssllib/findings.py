@@ -57,10 +57,11 @@ def length_words(profile: str) -> str:
 
 def evidence(rows, experiments) -> list[dict]:
     """One entry per claim of `experiments` (in the order the scorecard has them): the claim, its
-    chapter, and the rows it is judged on - every trained-length row, or the short ones if none."""
+    chapter, and the rows it is judged on - every trained-length row, or the short ones if none.
+    A labelled extra (a comparison a plan amendment replaced) is shown in its chapter, not here."""
     claims: dict[tuple, list] = {}
     for r in rows:
-        if r["experiment"] in experiments:
+        if r["experiment"] in experiments and r.get("family") != rules.EXTRA:
             claims.setdefault((r["experiment"], r["item"], r["claim"]), []).append(r)
     out = []
     for (experiment, item, claim), rs in claims.items():

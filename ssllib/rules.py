@@ -19,6 +19,7 @@ from .results import read_curve
 REPRODUCED, PARTLY, NOT, UNTESTED = "reproduced", "partly", "not reproduced", "not tested"
 UNDECIDED = "undecided"                        # rule 6: too few seeds, or a gap inside the seed spread
 TOO_SHORT = "not testable at this length"      # rule 8: the paper's claim is about later training
+EXTRA = "labelled extra, outside the family"   # the family of a comparison a plan amendment replaced
 
 # The verdict rules, fixed from the papers' words before looking at results, applied
 # alike in every chapter and stated in the book (notebooks/verdict_rules.md):

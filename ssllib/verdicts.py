@@ -13,7 +13,7 @@ from .paper import FIG8, LI_ET_AL, REPORTED, TABLE6
 from .plan import CONTROLS, LEARNS_GAP
 from .report import by_variant, mean_std, n_seeds, runs_of
 from .results import read_curve
-from .rules import (NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row,
+from .rules import (EXTRA, NOT, PARTIAL_M_R, PARTLY, REPRODUCED, TOO_SHORT, UNDECIDED, UNTESTED, claim_row,
                     collapse_claims, lowest_m_r, spearman, waiting_for_seeds)
 
 
@@ -74,9 +74,9 @@ def sweep_claims(records):
 # Table 6's predictors and the runs that test each: the MLP's last bias on the like-for-like arm
 # (behind the same projector as the simple predictors, plan amendment of 2026-12-03), SimSiam behind
 # our head beside it as a labelled extra
-TABLE6_RUNS = {"one_bias": (("one_bias", ""),),
-               "simsiam": (("mlp_authors_projector", " (behind the Table 5 projector)"),
-                           ("simsiam", " (SimSiam behind our head: extra)"))}
+TABLE6_RUNS = {"one_bias": (("one_bias", "", False),),   # (variant, label, labelled extra)
+               "simsiam": (("mlp_authors_projector", " (behind the Table 5 projector)", False),
+                           ("simsiam", " (SimSiam behind our head: extra)", True))}
 
 
 def centre_dominated(rs) -> str:
@@ -100,7 +100,7 @@ def table5_claims(records):
     v = by_variant(records)
     out = collapse_claims("table5", "Table 5", records, reference="simsiam")
     for name, paper_cos in TABLE6.items():
-        for variant, tag in TABLE6_RUNS[name]:
+        for variant, tag, extra in TABLE6_RUNS[name]:
             rs = [r for r in v.get(variant, []) if "bias_centre_cos" in r["metrics"]]
             if not rs:
                 continue
@@ -119,9 +119,10 @@ def table5_claims(records):
             else:
                 verdict = REPRODUCED if cos >= 0.8 else PARTLY if cos >= 0.5 else NOT
                 why = "" if cos >= 0.8 else "reproduced needs cosine >= 0.8"
-            out.append(claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
-                                 f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
-                                 verdict, why, runs=runs_of(rs)))
+            row = claim_row("Table 6", f"the {REPORTED['table5'][name]['label']} predictor's bias "
+                            f"points along the centre o_z{tag}", f"cosine {paper_cos}", f"cosine {cos:.3f}",
+                            verdict, why, runs=runs_of(rs))
+            out.append(dict(row, family=EXTRA) if extra else row)
     rs = [r for r in v.get("one_bias", []) if "a8_measured_coef" in r["metrics"]]
     if rs:
         pred = mean_std(r["metrics"]["a8_predicted_coef"] for r in rs)[0]

@@ -29,6 +29,15 @@ def test_a_claim_is_shown_at_its_trained_length_on_each_dataset_and_falls_back_t
     assert "temperature" not in claims  # fig8 was not asked for
 
 
+def test_a_labelled_extra_is_left_to_its_chapter():
+    """A comparison a plan amendment replaced (its row's family: rules.EXTRA) is not evidence for its
+    claim here, on either dataset, and is not counted: the chapter shows it, labelled."""
+    extra = dict(ROWS[3], verdict=rules.NOT, family=rules.EXTRA)
+    claims = findings.evidence([ROWS[2], extra], {"table4"})
+    assert [r["dataset"] for r in claims[0]["rows"]] == ["cifar10"]
+    assert findings.evidence([extra], {"table4"}) == []
+
+
 def test_a_decided_verdict_on_either_dataset_counts_in_the_summary_and_disagreement_is_partly():
     claims = findings.evidence(ROWS, {"table4", "table3"})
     assert findings.best_verdict(next(c for c in claims if c["claim"] == "r_e beats o_e")) == rules.REPRODUCED
