@@ -138,3 +138,21 @@ def test_config_prints_the_merged_config_the_layer_of_each_value_and_the_runs_ke
     assert out["base_lr"].rstrip().endswith("(Config default)")
     cfg = make_config("table4", "r_e_only", "cpu_long", 2, epochs="3")
     assert any(line.endswith(config_hash(cfg)) for line in out.values())
+
+
+def test_add_metrics_adds_what_a_record_lacks_and_refuses_a_run_not_cached(capsys):
+    from ssllib.experiments import make_config
+    from ssllib.results import entry_path, read_entry, rewrite_entry
+
+    args = ["table2", "--profile", "smoke", "--variant", "random_init", "--set", "dataset=synthetic"]
+    assert main(["run", *args, "--no-progress"]) == 0
+    path = entry_path(make_config("table2", "random_init", "smoke", 0, dataset="synthetic"), "smoke")
+    first = read_entry(path)
+    rewrite_entry(dict(first, metrics={k: v for k, v in first["metrics"].items() if k != "knn20_acc"}), path)
+    capsys.readouterr()
+    assert main(["run", *args, "--add-metrics"]) == 0
+    assert "random_init seed 0: added knn20_acc" in capsys.readouterr().out
+    assert read_entry(path)["metrics"]["knn20_acc"] == first["metrics"]["knn20_acc"]
+    assert main(["run", *args, "--seed", "1", "--add-metrics"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no record of its own" in err
