@@ -307,13 +307,16 @@ def claims_of(name: str, profile: str, dataset: str = "cifar10", item: str | Non
     return claims_frame(claims) if claims else f"no {name} run at {profile} on {dataset}"
 
 
-def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None, beside: tuple | None = None):
+def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None, beside: tuple = ()):
     """The cached runs of a length the run plan replaced (shown, never counted): one row per run,
-    its final accuracies, collapse indicators, lowest m_r over training and m_o at step 0; `beside`
-    = (profile, variants, seeds) adds those runs of the length that replaced it, for comparison.
-    Glues `<experiment>_<profile>_<dataset>_<variant>` (linear / kNN, mean over the runs)."""
+    its item, final accuracies, collapse indicators, lowest m_r over training and m_o at step 0;
+    `beside` = ((item, profile, variants, seeds), ...) adds those runs (of the length that replaced
+    it, say), for comparison.  Glues `<experiment>_<profile>_<dataset>_<variant>` (linear / kNN,
+    mean over the runs)."""
     records = cache.load(ch.name, profile, variants=variants, overrides={"dataset": dataset})
-    extra = cache.load(ch.name, beside[0], variants=beside[1], seeds=beside[2], overrides={"dataset": dataset}) if beside else []
+    extra = [r for item, length, vs, seeds in beside
+             for r in cache.find(cache.configs(item, length, vs, seeds, {"dataset": dataset}), length)[0]
+             if "reused_from" not in r]  # each run once, under the item that trained it
     def first(r, key):
         curve = read_curve(r)
         return round(curve[0][key], 3) if curve and key in curve[0] else "–"
@@ -322,7 +325,7 @@ def replaced_length(ch: Chapter, profile: str, dataset: str, variants=None, besi
         low = rules.lowest_m_r([r])
         return round(low, 3) if low is not None else "–"
 
-    rows = [{"variant": r["variant"], "seed": r["seed"], "epochs": r["config"]["epochs"],
+    rows = [{"item": r["experiment"], "variant": r["variant"], "seed": r["seed"], "epochs": r["config"]["epochs"],
              "linear %": round(r["metrics"]["linear_acc"], 1), "kNN %": round(r["metrics"]["knn_acc"], 1),
              "m_o": round(r["metrics"]["m_o"], 3), "m_r": round(r["metrics"]["m_r"], 3),
              "lowest m_r (training)": lowest(r), "m_o at step 0": first(r, "m_o")} for r in records + extra]
