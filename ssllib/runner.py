@@ -12,11 +12,11 @@ from . import distributed, records
 from .config import Config, config_hash
 from .data import load_dataset
 from .decomposition import is_collapsed
+from .evaluate import evaluate_backbone
 from .hardware import pick_device
 from .results import (CacheError, checkpoint_path, entry_path, git_state, provenance, read_entry,
                       rewrite_entry, training_lock_path, write_entry)
 from .storage import remove_stale_temps, run_lock
-from .evaluate import evaluate_backbone
 from .train import SNAPSHOT_METRICS, Trainer
 
 
@@ -111,15 +111,19 @@ def _train_and_record(cfg, profile, path, force, device, data, progress, writes=
 # metrics a newer ssllib computes at the end of a run, which older records may lack: the snapshot's
 # (train.SNAPSHOT_METRICS prefixes) and the backbone evaluation's knn20_acc (evaluate.FAIR_KNN)
 EVAL_ADDED = ("knn20_acc",)
-SAME_ENCODER = 0.5  # points: the re-evaluation's own accuracies beside the record's (same weights)
+# points: the re-evaluation's kNN accuracy beside the record's.  kNN is a vote over the same features,
+# so it comes out again; the linear probe's 300 Adam steps move with the floating-point summation
+# order (the CIFAR-100 raw-pixel probe moved by up to 2.3 points between 1 and 2 threads): its
+# difference is recorded, not checked
+SAME_ENCODER = 0.5
 
 
 def add_metrics(record: dict, data=None, device="auto") -> dict:
     """Add the metrics a newer ssllib computes at the end of a run (never changing existing ones)
     to a cached record: from the run's final checkpoint, or, for an untrained control (0 steps), from
     the state its seed builds.  The backbone evaluation is recomputed whole and must give the
-    record's kNN and linear accuracy again within SAME_ENCODER points (else CacheError: not the
-    encoder the record measured); the differences are kept in the record (`metrics_added_check`).
+    record's kNN accuracy again within SAME_ENCODER points (else CacheError: not the encoder the
+    record measured); its and the linear probe's differences are kept (`metrics_added_check`).
     Returns the record, rewritten in place when something was added."""
     cfg = Config(**record["config"])
     ckpt = checkpoint_path(cfg, record["profile"])
@@ -134,7 +138,7 @@ def add_metrics(record: dict, data=None, device="auto") -> dict:
         raise CacheError(f"no final checkpoint for {cfg.experiment}/{cfg.variant} seed {cfg.seed} at {ckpt}: "
                          "retrain it (`ssllib run ... --force`) to measure the new metrics")
     check = {k: round(fresh[k] - record["metrics"][k], 4) for k in ("knn_acc", "linear_acc")}
-    if any(abs(d) > SAME_ENCODER for d in check.values()):
+    if abs(check["knn_acc"]) > SAME_ENCODER:
         raise CacheError(f"{cfg.experiment}/{cfg.variant} seed {cfg.seed}: re-evaluated accuracies differ from "
                          f"the record's by {check} points: not the encoder it measured")
     new = {k: v for k, v in fresh.items()

@@ -283,3 +283,18 @@ def test_a_failed_record_write_leaves_no_orphan_curve(tmp_path, monkeypatch):
     with pytest.raises(StorageError):
         results.write_entry(entry, {"x": 1}, "step,m_r\n1,0.5\n")
     assert calls == ["abc.curve.csv", "abc.json"] and not list(tmp_path.iterdir())
+
+
+def test_a_checkpoint_that_is_not_the_records_encoder_is_refused(tiny):
+    """The re-evaluation must give the record's kNN accuracy again: a record whose kNN differs
+    (another encoder's checkpoint under its key) gets nothing added."""
+    from ssllib.data import synthetic
+    from ssllib.results import rewrite_entry
+
+    first = run(tiny)
+    path = entry_path(tiny, "smoke")
+    other = _without(first, lambda k: k == "knn20_acc")
+    rewrite_entry(dict(other, metrics=dict(other["metrics"], knn_acc=first["metrics"]["knn_acc"] + 5.0)), path)
+    with pytest.raises(CacheError, match="not the encoder it measured"):
+        runner.add_metrics(read_entry(path), synthetic())
+    assert "knn20_acc" not in read_entry(path)["metrics"]
