@@ -60,8 +60,8 @@ PLAN += [dataclasses.replace(c, seeds={C100_LENGTH: THREE}, dataset="cifar100", 
 # WeightedKNNClassifier defaults) instead of k=200.  The bank is 10,000 training images, about 100 a
 # class: 200 neighbours let other classes outvote the right one, and SimSiam's k=200 kNN read 0.1
 # points under raw pixels while its linear probe beat them.  The k=200 claim stays, a labelled extra.
-# The encoders' checkpoints were not kept: SimSiam's three seeds are retrained (the queue lists them),
-# the untrained controls are re-evaluated (`ssllib run ... --add-metrics`).
+# The encoders' checkpoints were not kept: SimSiam's three seeds were retrained, the untrained controls
+# evaluated again from their seeds (they train nothing; the queue lists such runs as "retrain" or "add").
 KNN_AMENDMENT = ("plan amendment of 2026-12-07, before any CIFAR-100 record measured it: k=20, temperature "
                  "0.07 (solo-learn's defaults) on the 10,000-image bank, about 100 images a class, where k=200 "
                  "lets other classes outvote")
