@@ -133,7 +133,8 @@ def judge_raw(claim: PlannedClaim, v: dict, length: str | None, control: tuple[s
     metric = METRIC_NAMES[claim.metric]
     paper_text, paper_diff = _paper_text(claim)
     row = claim_row(claim.item, claim.claim, paper_text, "–", UNTESTED, kind="accuracy")
-    row |= {"_extra": claim.extra, "blocked": "–", "unlearned": [], "test": claim.kind, "margin": claim.gap, "paper_difference": paper_diff}
+    row |= {"_extra": claim.extra, "blocked": "–", "unlearned": [], "test": claim.kind, "margin": claim.gap,
+            "metric": claim.metric, "paper_difference": paper_diff}
     row |= {"plan": f"{claim.kind}, {'gap' if claim.kind == 'order' else 'margin'} {claim.gap:g}, "
                     f"{metric}, seeds {list(claim.seeds.get(length, ()))} at {length}, {claim.dataset}; "
                     f"written {claim.written}" + (f"; {claim.note}" if claim.note else "")}

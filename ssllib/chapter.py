@@ -345,8 +345,8 @@ def _glue_long(long_ch: Chapter, prefix: str, records, claims: list[dict]) -> No
     def said(c):  # "kNN 12.86% vs 12.96% (3 vs 3 seeds): undecided", or why there is no estimate
         head = c["ours"].split(";")[0] if c["ours"] != "–" else c.get("reason") or "–"
         return head + ")" * (head.count("(") - head.count(")")) + f": {c['verdict']}"
-    learns = {("knn20" if "kNN (k=20)" in c["claim"] else "knn" if "kNN" in c["claim"] else "linear"): said(c)
-              for c in claims if c["claim"].startswith("SimSiam learns features")}
+    learns = {c["metric"].removesuffix("_acc"): said(c) for c in claims
+              if c["claim"].startswith("SimSiam learns features") and "metric" in c}
     for k in ("knn", "knn20", "linear"):
         glue(f"{prefix}_{k}", learns.get(k, "(not run at this length)"))
     for k in ("knn", "linear"):  # the learning curves measure these two
