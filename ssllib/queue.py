@@ -22,8 +22,8 @@ normal-approximation power of its test at the Holm level of its family's first s
 with the seed spread the cache holds at that length and dataset (the median seed standard
 deviation over the variants with two or more seeds) and, for the effect, the difference its
 cached arms already show (the claim's gap, or 0 for "about as accurate", when an arm has none).
-Claims are taken by that rate, highest first, and their missing runs listed in that order, each
-once.  The chance is an estimate for ordering only; it judges nothing.
+Claims are taken by that rate, highest first (equal rates in the book's order: Zhang et al.'s
+sections before Chen & He's ablations), and their missing runs listed in that order, each once.  The chance is an estimate for ordering only; it judges nothing.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ HOURS = {"cpu_long": 0.45, "cpu_long20": 0.9}
 UNTRAINED_HOURS = 0.01
 SETTLE_COLLAPSE = 0.9
 LONG = LONG_BY_DATASET["cpu"]
+BOOK_ORDER = list(EXPERIMENTS)  # ties: the paper's own sections, then Chen & He's, then Li et al.'s
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def build(keys: dict | None = None, is_running=running, own=None) -> list[Need]:
             need.chance = chance(c.kind, c.gap, diff, _spread(keys, run.length, run.dataset),
                                  len(c.seeds[run.length]), max(len(family(run.length, run.dataset)), 1))
         out.append(need)
-    return sorted(out, key=lambda n: (-n.rate, n.claim))
+    return sorted(out, key=lambda n: (-round(n.rate, 9), BOOK_ORDER.index(n.runs[0].experiment), n.claim))
 
 
 def _record_of(run: Run, keys: dict, own) -> dict | None:

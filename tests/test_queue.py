@@ -25,6 +25,11 @@ def test_every_planned_claim_is_a_need_and_the_order_follows_the_rate():
     assert all(abs(n.rate - n.chance / n.hours) < 1e-9 for n in needs)
     runs = [r for r, _ in queue.order(needs)]
     assert len(runs) == len(set(runs))  # each run once, whatever number of claims it serves
+    tied = {}  # equal rates (the collapse claims of three runs, none run yet) go in the book's order
+    for n in needs:
+        tied.setdefault(round(n.rate, 9), []).append(queue.BOOK_ORDER.index(n.runs[0].experiment))
+    assert all(book == sorted(book) for book in tied.values())
+    assert any(book[0] < queue.BOOK_ORDER.index("ab_bn") < book[-1] for book in tied.values())
 
 
 def test_a_claim_whose_runs_are_in_leaves_the_queue_and_a_clear_difference_moves_a_claim_up():
