@@ -86,7 +86,7 @@ def queue_lines() -> list[str]:
              f"{len(rows)} planned runs are not in the cache ({sum(r.hours for r, *_ in rows):.1f} CPU hours of "
              f"this project's 2-core machine); `python -m ssllib queue --next N --side-by-side 2` trains the next "
              "N, `--dry-run` prints this list. The order is `ssllib/queue.py`'s rule: the chance that a claim is "
-             "decided once its runs are in, per CPU hour of its missing runs.", "",
+             "decided once its runs are in, per CPU hour of its missing runs (equal rates in the book's order).", "",
              "| # | run | CPU hours | claims settled per CPU hour | serves |", "|---|---|---|---|---|"]
     lines += [f"| {i} | {r} | {r.hours:.2f} | {rate:.2f} | {'; '.join(claims)} |"
               for i, (r, rate, claims) in enumerate(rows, 1)]
