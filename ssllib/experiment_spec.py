@@ -83,6 +83,10 @@ class Experiment:
     def __post_init__(self):
         self.claims = tuple(dataclasses.replace(c, experiment=self.name, item=c.item or self.item)
                             for c in self.claims)
+        # every arm the run plan judges at a long length runs there (the queue trains it, so the
+        # chapter and the scorecard must read it): the declared long variants, then those arms
+        judged = {v for c in self.claims if set(c.seeds) & set(LONG_PROFILES) for v in (c.a, *c.b)}
+        self.long_variants = tuple(dict.fromkeys((*self.long_variants, *(v for v in self.variants if v in judged))))
 
     def variants_at(self, profile: str) -> list:
         return list(self.long_variants if profile in LONG_PROFILES else self.variants)

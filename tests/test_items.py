@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ssllib import items, paper, plan, verdicts
-from ssllib.experiment_spec import LONG_PROFILES, SHORT, Experiment, PlannedClaim
+from ssllib.experiment_spec import SHORT, Experiment, PlannedClaim
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -47,9 +47,6 @@ def missing_parts(name: str, exp: Experiment) -> list[str]:
         for v in (claim.a, *claim.b):
             if v not in exp.variants:
                 out.append(f"variant {v!r} the run plan compares")
-            elif set(claim.seeds) & set(LONG_PROFILES) and v not in exp.long_variants:
-                # the queue trains it there, so its chapter and the scorecard must read it there
-                out.append(f"variant {v!r} among long_variants: the run plan judges it at {sorted(claim.seeds)}")
     page = ROOT / "notebooks" / f"{stem}.md"
     if exp.long_variants and page.is_file() and "chapter.long_length(" not in page.read_text():
         out.append("a long-length section (chapter.long_length) in its notebook")
@@ -86,7 +83,6 @@ def test_a_toy_item_is_one_declaration_its_page_and_its_toc_line():
     toy = Experiment(name="toy", title="A toy item", item="Toy Table", section=("Toy et al.", "Section 1"),
                      variants={"simsiam": dict(loss="simsiam"), "no_predictor": dict(loss="simsiam", predictor="none")},
                      notebook="toy_table.ipynb", scale=SHORT, judge="collapse", reference="simsiam",
-                     long_variants=("simsiam", "no_predictor"),
                      paper={"simsiam": {"label": "SimSiam", "collapse": False, "top1": 60.0},
                             "no_predictor": {"label": "no predictor", "collapse": True, "top1": 1.0}},
                      claims=(PlannedClaim("SimSiam beats no predictor", "simsiam", "no_predictor"),))
@@ -98,9 +94,9 @@ def test_a_toy_item_is_one_declaration_its_page_and_its_toc_line():
     bare = Experiment(**{**toy.__dict__, "paper": {}})
     assert "the paper's numbers (paper=) on its declaration" in missing_parts("toy", bare)
     # a claim the plan judges at a long length: its arms run there, and its page shows that length
-    short_only = Experiment(**{**toy.__dict__, "long_variants": ("simsiam",)})
-    assert "variant 'no_predictor' among long_variants: the run plan judges it at ['cpu_long']" in missing_parts(
-        "toy", short_only)
+    assert Experiment(**{**toy.__dict__, "long_variants": ()}).long_variants == ("simsiam", "no_predictor")
+    assert Experiment(**{**toy.__dict__, "long_variants": ("no_predictor",)}).long_variants == ("no_predictor", "simsiam")
+    assert missing_parts("toy", toy) == missing_parts("toy", Experiment(**{**toy.__dict__, "long_variants": ()}))
     stopgrad = items.ITEMS["ab_stopgrad"]
     assert missing_parts("ab_stopgrad", Experiment(**{**stopgrad.__dict__, "long_variants": ("stop_gradient",)})) == [
         "a long-length section (chapter.long_length) in its notebook"]
